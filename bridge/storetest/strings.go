@@ -1,0 +1,6 @@
+package storetest
+
+import "strings"
+
+func lower(s string) string { return strings.ToLower(s) }
+func upper(s string) string { return strings.ToUpper(s) }
