@@ -80,7 +80,9 @@ func (c *Client) do(ctx context.Context, r request) ([]byte, error) {
 
 // delay returns the wait before attempt+1, and false when no retry should happen: Bonbon
 // asked for more than maxRetryAfter, or the context's deadline comes first.
-func (c *Client) delay(ctx context.Context, attempt int, retryAfter time.Duration) (time.Duration, bool) {
+func (c *Client) delay(ctx context.Context, attempt int, retryAfter time.Duration) (
+	time.Duration, bool,
+) {
 	if retryAfter > maxRetryAfter {
 		return 0, false
 	}
@@ -130,7 +132,8 @@ func (c *Client) attempt(ctx context.Context, r request) ([]byte, time.Duration,
 		return nil, 0, fmt.Errorf("%w: read %s: %w", ErrUnavailable, r.path, err)
 	}
 	if len(body) > MaxBodySize {
-		return nil, 0, fmt.Errorf("%w: %s answer exceeds %d bytes", ErrBadPayload, r.path, MaxBodySize)
+		return nil, 0, fmt.Errorf("%w: %s answer exceeds %d bytes",
+			ErrBadPayload, r.path, MaxBodySize)
 	}
 	return body, 0, nil
 }
@@ -160,7 +163,10 @@ func (c *Client) newRequest(ctx context.Context, r request) (*http.Request, erro
 // readAPIError turns a non-2xx answer into an APIError, reading a bounded prefix of the
 // body; an error body of another shape leaves Code and Message empty.
 func readAPIError(resp *http.Response) *APIError {
-	e := &APIError{Status: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
+	e := &APIError{
+		Status:     resp.StatusCode,
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After")),
+	}
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	var body struct {
 		Error   any `json:"error"`

@@ -58,8 +58,8 @@ func newTestClient(t *testing.T, steps ...http.HandlerFunc) (*Client, *script) {
 	sc := &script{steps: steps}
 	srv := httptest.NewServer(sc)
 	t.Cleanup(srv.Close)
-	c, err := NewClient(Config{BaseURL: srv.URL + "/v1/", ClientID: testClientID, APIKey: testAPIKey,
-		Timeout: time.Second})
+	c, err := NewClient(Config{BaseURL: srv.URL + "/v1/", ClientID: testClientID,
+		APIKey: testAPIKey, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,16 +123,19 @@ func TestEarnUserErrors(t *testing.T) {
 			answer(429, `{"error":"rate_limited"}`, "Retry-After", "30")},
 			wantHits: 1, wantStatus: 429, wantCode: "rate_limited"},
 		{name: "redirect not followed", steps: []http.HandlerFunc{
-			answer(302, ``, "Location", "http://127.0.0.1:1/elsewhere")}, wantHits: 1, wantStatus: 302},
+			answer(302, ``, "Location", "http://127.0.0.1:1/elsewhere")},
+			wantHits: 1, wantStatus: 302},
 		{name: "200 with a bad payload", steps: []http.HandlerFunc{answer(200, `{"id":1}`)},
 			wantHits: 1, wantIs: ErrBadPayload},
 		{name: "200 too large", steps: []http.HandlerFunc{
 			answer(200, `{"id":"a","p":"`+strings.Repeat("x", MaxBodySize)+`"}`)},
 			wantHits: 1, wantIs: ErrBadPayload},
-		{name: "empty token refused locally", token: "-", steps: []http.HandlerFunc{answer(200, sampleUser)},
+		{name: "empty token refused locally", token: "-",
+			steps:    []http.HandlerFunc{answer(200, sampleUser)},
 			wantHits: 0, wantIs: ErrInvalidInput},
 		{name: "token with newline refused locally", token: "a\nb",
-			steps: []http.HandlerFunc{answer(200, sampleUser)}, wantHits: 0, wantIs: ErrInvalidInput},
+			steps:    []http.HandlerFunc{answer(200, sampleUser)},
+			wantHits: 0, wantIs: ErrInvalidInput},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +170,8 @@ func checkErr(t *testing.T, err error, status int, code string, is error) {
 	case err != nil:
 		t.Fatalf("err = %v", err)
 	}
-	if err != nil && (strings.Contains(err.Error(), testAPIKey) || strings.Contains(err.Error(), testToken)) {
+	if err != nil && (strings.Contains(err.Error(), testAPIKey) ||
+		strings.Contains(err.Error(), testToken)) {
 		t.Errorf("error text leaks a credential: %v", err)
 	}
 }
@@ -261,7 +265,8 @@ func TestConcurrentCalls(t *testing.T) {
 
 func TestIDToken(t *testing.T) {
 	c, sc := newTestClient(t, answer(200, `{"token":"abc.def.ghi","expires_in":3600}`))
-	req := IDTokenRequest{Sub: "kc-1", Email: "a@b.c", EmailVerified: true, FirstName: "A", BonbonID: "12345"}
+	req := IDTokenRequest{Sub: "kc-1", Email: "a@b.c", EmailVerified: true, FirstName: "A",
+		BonbonID: "12345"}
 	tok, err := c.IDToken(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)

@@ -36,7 +36,11 @@ type Config struct {
 	// Timeout bounds each attempt; default DefaultTimeout.
 	Timeout time.Duration
 	// MaxAttempts bounds the attempts per call, retries included; default
-	// DefaultMaxAttempts. Only 429, 5xx and transport errors are retried.
+	// DefaultMaxAttempts. Only 429, 5xx and transport errors are retried, after an
+	// exponential backoff from 100ms with jitter, or after Retry-After when Bonbon sends
+	// one of at most 2s. A longer Retry-After ends the retries at once: the APIError
+	// carries it so that the caller can pass it on. No wait outlives the context's
+	// deadline; the call returns the last error instead.
 	MaxAttempts int
 }
 

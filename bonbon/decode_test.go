@@ -51,15 +51,19 @@ func TestDecodeUser(t *testing.T) {
 		want    User
 		wantErr bool
 	}{
-		{name: "id only", in: `{"id":"a"}`, want: User{ID: "a", Fields: map[string]string{"id": "a"}}},
-		{name: "nulls skipped", in: `{"id":"a","email":null,"first_name":null,"postal":null,"preferences":null}`,
+		{name: "id only", in: `{"id":"a"}`,
+			want: User{ID: "a", Fields: map[string]string{"id": "a"}}},
+		{name: "nulls skipped",
+			in:   `{"id":"a","email":null,"first_name":null,"postal":null,"preferences":null}`,
 			want: User{ID: "a", Fields: map[string]string{"id": "a"}}},
 		{name: "unknown nested fields kept", in: `{"id":"a","x":{"y":{"z":"deep"}},"extra":false}`,
-			want: User{ID: "a", Fields: map[string]string{"id": "a", "x.y.z": "deep", "extra": "false"}}},
+			want: User{ID: "a", Fields: map[string]string{
+				"id": "a", "x.y.z": "deep", "extra": "false"}}},
 		{name: "numbers canonical", in: `{"id":"a","n1":100,"n2":1e3,"n3":12.50,"n4":-5,"n5":-0,` +
 			`"n6":0.000120,"n7":12345678901234567890123,"n8":1.5E-3,"n9":2.5e+2,"n10":0.1}`,
 			want: User{ID: "a", Fields: map[string]string{"id": "a", "n1": "100", "n2": "1000",
-				"n3": "12.5", "n4": "-5", "n5": "0", "n6": "0.00012", "n7": "12345678901234567890123",
+				"n3": "12.5", "n4": "-5", "n5": "0", "n6": "0.00012",
+				"n7": "12345678901234567890123",
 				"n8": "0.0015", "n9": "250", "n10": "0.1"}}},
 		{name: "arrays compact", in: `{"id":"a","tags":[ "x", 1 , {"k" : null} ],"empty":[]}`,
 			want: User{ID: "a", Fields: map[string]string{"id": "a", "tags": `["x",1,{"k":null}]`,
@@ -93,7 +97,8 @@ func TestDecodeUser(t *testing.T) {
 		{name: "first_name object", in: `{"id":"a","first_name":{"x":1}}`, wantErr: true},
 		{name: "huge exponent", in: `{"id":"a","n":1e999999999}`, wantErr: true},
 		{name: "min int exponent", in: `{"id":"a","n":1e-9223372036854775808}`, wantErr: true},
-		{name: "too big", in: `{"id":"a","pad":"` + strings.Repeat("x", MaxBodySize) + `"}`, wantErr: true},
+		{name: "too big", in: `{"id":"a","pad":"` + strings.Repeat("x", MaxBodySize) + `"}`,
+			wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

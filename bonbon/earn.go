@@ -30,5 +30,6 @@ func (c *Client) EarnUser(ctx context.Context, earnToken string) (User, error) {
 
 // validToken accepts what can travel in an Authorization header as one bearer value.
 func validToken(tok string) bool {
-	return tok != "" && len(tok) <= 16<<10 && validHeaderValue(tok) && !strings.ContainsAny(tok, " \t")
+	return tok != "" && len(tok) <= 16<<10 && validHeaderValue(tok) &&
+		!strings.ContainsAny(tok, " \t")
 }

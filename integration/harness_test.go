@@ -249,4 +249,3 @@ func (st *stack) deliver(t *testing.T, bonbonID string) answer {
 	}
 	return st.webhook(t, "Bearer "+tok)
 }
-
