@@ -32,6 +32,11 @@ type Config struct {
 	WebhookTimeout time.Duration
 	// RetryAfter is the Retry-After sent with 503 answers (default 5 s).
 	RetryAfter time.Duration
+	// Link enables Flow 2, the step-up link (bridge/link.go); nil leaves it off.
+	Link *LinkConfig
+	// IDToken enables Flow 3, the BONBON_ID_TOKEN exchange (bridge/idtoken.go); nil
+	// leaves it off.
+	IDToken *IDTokenConfig
 }
 
 func (c *Config) defaults() error {
@@ -98,6 +103,12 @@ func (s *Server) routes() {
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.handle(s.readyz))
 	e.POST("/webhooks/bonbon", s.handle(s.webhook))
+	if s.cfg.Link != nil {
+		s.linkRoutes(e)
+	}
+	if s.cfg.IDToken != nil {
+		s.idTokenRoutes(e)
+	}
 }
 
 // handle adapts a handler that returns an error; errors become answers in one place.

@@ -61,9 +61,17 @@ func New(cfg Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bonbon client: %w", err)
 	}
+	link, err := linkConfig(cfg, cfg.lookup)
+	if err != nil {
+		return nil, err
+	}
+	idTok, err := idTokenConfig(cfg, cfg.lookup)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := bridge.New(bridge.Config{
 		Users: kc, Bonbon: bb, Mapping: &m, Ready: kc.Ping, Logger: log,
-		WebhookTimeout: cfg.WebhookTimeout,
+		WebhookTimeout: cfg.WebhookTimeout, Link: link, IDToken: idTok,
 	})
 	if err != nil {
 		return nil, err

@@ -15,22 +15,24 @@ import (
 
 // Config is every setting of `bonbon-bridge serve`. FromEnv documents the variables.
 type Config struct {
-	Addr                 string
-	KeycloakURL          string
-	Realm                string
-	ClientID             string
-	ClientSecret         string
-	IdentityProvider     string
-	BonbonURL            string
-	BonbonClientID       string
-	BonbonAPIKey         string
-	MappingFile          string
-	LogLevel             slog.Level
-	ShutdownTimeout      time.Duration
-	WebhookTimeout       time.Duration
-	BonbonTimeout        time.Duration
-	KeycloakTimeout      time.Duration
-	mappingLoadedForTest *mapping.Config
+	Addr             string
+	KeycloakURL      string
+	Realm            string
+	ClientID         string
+	ClientSecret     string
+	IdentityProvider string
+	BonbonURL        string
+	BonbonClientID   string
+	BonbonAPIKey     string
+	MappingFile      string
+	LogLevel         slog.Level
+	ShutdownTimeout  time.Duration
+	WebhookTimeout   time.Duration
+	BonbonTimeout    time.Duration
+	KeycloakTimeout  time.Duration
+	// lookup is the environment FromEnv read, so each flow's settings (link.go,
+	// idtoken.go) are read from the same source.
+	lookup func(string) (string, bool)
 }
 
 // Env lists the environment variables FromEnv reads, with defaults ("" = required or
@@ -83,6 +85,7 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		MappingFile:     get("BRIDGE_MAPPING_FILE"),
 		KeycloakTimeout: dur("KEYCLOAK_TIMEOUT"), BonbonTimeout: dur("BONBON_TIMEOUT"),
 		WebhookTimeout: dur("BRIDGE_WEBHOOK_TIMEOUT"), ShutdownTimeout: dur("BRIDGE_SHUTDOWN_TIMEOUT"),
+		lookup: lookup,
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("BRIDGE_LOG_LEVEL"))); err != nil {
 		errs = append(errs, fmt.Errorf("BRIDGE_LOG_LEVEL: %w", err))
