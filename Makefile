@@ -1,0 +1,39 @@
+# The README's two commands are `make demo` and `make test`.
+GO ?= go
+KEYCLOAK_VERSION ?= 26.7.3
+export KEYCLOAK_VERSION
+
+.PHONY: demo test unit integration build deps dist vet clean
+
+## demo: Keycloak, the Bonbon simulator and the bridge, with the document's sample user
+demo: deps dist build
+	bin/bonbon-bridge demo --keycloak-home "$$(scripts/keycloak-dist.sh)"
+
+## test: vet, unit and integration tests (race detector on) against a real Keycloak
+test: deps dist vet
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+## unit: the tests that need no Keycloak
+unit:
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /integration)
+
+## integration: only the tests against a real Keycloak
+integration: deps dist
+	$(GO) test -race -count=1 -timeout 30m ./integration/...
+
+build:
+	$(GO) build -o bin/bonbon-bridge ./cmd/bonbon-bridge
+	$(GO) build -o bin/bonbon-sim ./cmd/bonbon-sim
+
+deps:
+	@scripts/deps.sh
+
+dist:
+	@scripts/keycloak-dist.sh >/dev/null
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin .cache
