@@ -12,6 +12,10 @@ import (
 // MaxBodySize bounds every body read from Bonbon and every payload DecodeUser accepts.
 const MaxBodySize = 1 << 20
 
+// maxDepth bounds nesting: a user profile is a few levels deep, and a megabyte of "[[[["
+// would otherwise cost a deep recursion.
+const maxDepth = 32
+
 // maxNumberLen bounds the canonical text of one number, so that "1e999999999" in a small
 // payload cannot make DecodeUser allocate a gigabyte of zeros.
 const maxNumberLen = 1024
@@ -25,6 +29,9 @@ const maxNumberLen = 1024
 // strings when present and not null; another type is ErrBadPayload rather than a silently
 // empty value, since a mapping may depend on them. email_verified is true only for the
 // literal true; any other value is false, not an error.
+//
+// Objects and arrays nest at most 32 levels deep, and a number's plain decimal form is at
+// most 1024 characters; beyond either the payload is ErrBadPayload.
 //
 // Fields holds every non-null leaf under its dotted path; an array is one leaf holding its
 // compact JSON text. Two paths that collide ({"a.b": 1, "a": {"b": 2}}) are ErrBadPayload.
@@ -99,7 +106,7 @@ func isNull(raw json.RawMessage) bool {
 func checkDuplicates(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	if err := walkValue(dec); err != nil {
+	if err := walkValue(dec, 0); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -108,17 +115,20 @@ func checkDuplicates(data []byte) error {
 	return nil
 }
 
-func walkValue(dec *json.Decoder) error {
+func walkValue(dec *json.Decoder, depth int) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
+	if depth >= maxDepth && (tok == json.Delim('{') || tok == json.Delim('[')) {
+		return fmt.Errorf("nested deeper than %d levels", maxDepth)
+	}
 	switch tok {
 	case json.Delim('{'):
-		return walkObject(dec)
+		return walkObject(dec, depth+1)
 	case json.Delim('['):
 		for dec.More() {
-			if err := walkValue(dec); err != nil {
+			if err := walkValue(dec, depth+1); err != nil {
 				return err
 			}
 		}
@@ -128,7 +138,7 @@ func walkValue(dec *json.Decoder) error {
 	return nil
 }
 
-func walkObject(dec *json.Decoder) error {
+func walkObject(dec *json.Decoder, depth int) error {
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
@@ -140,7 +150,7 @@ func walkObject(dec *json.Decoder) error {
 			return fmt.Errorf("duplicate key %q", key)
 		}
 		seen[key] = true
-		if err := walkValue(dec); err != nil {
+		if err := walkValue(dec, depth); err != nil {
 			return err
 		}
 	}

@@ -97,6 +97,10 @@ func TestDecodeUser(t *testing.T) {
 		{name: "first_name object", in: `{"id":"a","first_name":{"x":1}}`, wantErr: true},
 		{name: "huge exponent", in: `{"id":"a","n":1e999999999}`, wantErr: true},
 		{name: "min int exponent", in: `{"id":"a","n":1e-9223372036854775808}`, wantErr: true},
+		{name: "deep nesting", in: `{"id":"a","p":` + strings.Repeat("[", 40) +
+			strings.Repeat("]", 40) + `}`, wantErr: true},
+		{name: "nesting within bounds", in: `{"id":"a","p":{"q":{"r":[[1]]}}}`,
+			want: User{ID: "a", Fields: map[string]string{"id": "a", "p.q.r": "[[1]]"}}},
 		{name: "too big", in: `{"id":"a","pad":"` + strings.Repeat("x", MaxBodySize) + `"}`,
 			wantErr: true},
 	}

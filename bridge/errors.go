@@ -123,6 +123,9 @@ func classifyBonbon(err error) (answer, bool) {
 		}
 		return answer{502, "bonbon_unavailable", "Bonbon answered " + strconv.Itoa(api.Status), 0,
 			slog.LevelError}, true
+	case errors.Is(err, bonbon.ErrInvalidInput):
+		return answer{401, "malformed_bearer", "the earn token cannot be sent to Bonbon", 0,
+			slog.LevelWarn}, true
 	case errors.Is(err, bonbon.ErrBadPayload):
 		return answer{502, "bonbon_bad_payload", "Bonbon's answer could not be used", 0,
 			slog.LevelError}, true

@@ -20,6 +20,7 @@ missing=()
 have_jdk || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v curl >/dev/null || missing+=(curl)
+command -v node >/dev/null || missing+=(nodejs)  # runs bonbon.js's unit test
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
