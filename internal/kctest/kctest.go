@@ -30,7 +30,7 @@ func (k *Keycloak) Stop() error {
 }
 
 // Mode names how Start obtains Keycloak: KEYCLOAK_URL set means "existing"; otherwise
-// KEYCLOAK_MODE ("container" or "distribution").
+// KEYCLOAK_MODE ("auto", the default, "container" or "distribution").
 func Mode() string {
 	if os.Getenv("KEYCLOAK_URL") != "" {
 		return "existing"
@@ -50,8 +50,10 @@ func Start(ctx context.Context) (*Keycloak, error) {
 		return startDistribution(ctx)
 	case "container":
 		return startContainerMode(ctx)
+	case "auto":
+		return startAuto(ctx)
 	default:
-		return nil, fmt.Errorf("kctest: unknown KEYCLOAK_MODE %q (container or distribution)", m)
+		return nil, fmt.Errorf("kctest: unknown KEYCLOAK_MODE %q (auto, container or distribution)", m)
 	}
 }
 
