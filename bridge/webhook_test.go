@@ -317,4 +317,3 @@ func TestReadyz(t *testing.T) {
 		})
 	}
 }
-
