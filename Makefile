@@ -2,12 +2,21 @@
 GO ?= go
 KEYCLOAK_VERSION ?= 26.7.3
 export KEYCLOAK_VERSION
+# Testcontainers' reaper is an image of its own, pulled from a registry; the suite removes
+# every container it starts itself (also when a test fails), so the reaper stays off unless
+# you turn it on.
+TESTCONTAINERS_RYUK_DISABLED ?= true
+export TESTCONTAINERS_RYUK_DISABLED
 
-.PHONY: demo test unit integration build deps dist vet clean
+.PHONY: bench fuzz demo playground test unit integration build deps dist vet clean
 
 ## demo: Keycloak, the Bonbon simulator and the bridge, with the document's sample user
 demo: deps dist build
 	bin/bonbon-bridge demo --keycloak-home "$$(scripts/keycloak-dist.sh)"
+
+## playground: the demo, kept running with the step-up link, the ID token and a publisher page
+playground: deps dist build
+	bin/bonbon-bridge demo --keycloak-home "$$(scripts/keycloak-dist.sh)" --hold
 
 ## test: vet, unit and integration tests (race detector on) against a real Keycloak
 test: deps dist vet
@@ -20,6 +29,14 @@ unit:
 ## integration: only the tests against a real Keycloak
 integration: deps dist
 	$(GO) test -race -count=1 -timeout 30m ./integration/...
+
+## bench: the bridge against a real Keycloak on this machine; writes BENCHMARKS.md (~10 min)
+bench: deps dist
+	scripts/bench.sh
+
+## fuzz: the fuzz targets for payload decoding and mapping, each for a bounded time
+fuzz:
+	scripts/fuzz.sh
 
 build:
 	$(GO) build -o bin/bonbon-bridge ./cmd/bonbon-bridge

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxBodySize bounds every body read from Bonbon and every payload DecodeUser accepts.
@@ -22,9 +23,9 @@ const maxNumberLen = 1024
 
 // DecodeUser parses the answer of GET /earn/user.
 //
-// The body must be one JSON object of at most MaxBodySize bytes, with no duplicate key at
-// any level (a duplicate makes the payload ambiguous: which value would Bonbon mean?) and
-// an "id" that is a JSON string holding more than white space. Unknown fields are kept in
+// The body must be one JSON object in valid UTF-8 of at most MaxBodySize bytes, with no
+// duplicate key at any level (a duplicate makes the payload ambiguous: which value would
+// Bonbon mean?) and an "id" that is a JSON string holding more than white space. Unknown fields are kept in
 // Fields; any field but id may be missing or null. email, first_name and last_name must be
 // strings when present and not null; another type is ErrBadPayload rather than a silently
 // empty value, since a mapping may depend on them. email_verified is true only for the
@@ -48,6 +49,11 @@ func decodeUser(data []byte) (User, error) {
 	// Check size and shape before building anything.
 	if len(data) > MaxBodySize {
 		return User{}, fmt.Errorf("body exceeds %d bytes", MaxBodySize)
+	}
+	// JSON text is UTF-8 (RFC 8259); encoding/json would quietly turn bad bytes into
+	// U+FFFD, storing a name Bonbon never sent.
+	if !utf8.Valid(data) {
+		return User{}, errors.New("body is not valid UTF-8")
 	}
 	if err := checkDuplicates(data); err != nil {
 		return User{}, err

@@ -21,6 +21,10 @@ type Config struct {
 	Bonbon BonbonAPI
 	// Mapping turns Bonbon users into Keycloak users (default mapping.Default()).
 	Mapping *mapping.Config
+	// Mappings, when set, supersedes Mapping in the webhook: the mapping is taken from it
+	// at each request, e.g. a ProfileMapping that follows the realm's user profile
+	// (default FixedMapping(*Mapping)).
+	Mappings MappingSource
 	// Ready reports whether Keycloak answers with a working token (for /readyz).
 	Ready func(context.Context) error
 	// Logger receives JSON-friendly structured logs (default slog.Default()).
@@ -32,11 +36,16 @@ type Config struct {
 	WebhookTimeout time.Duration
 	// RetryAfter is the Retry-After sent with 503 answers (default 5 s).
 	RetryAfter time.Duration
+	// MaxInFlight bounds the webhooks processed at once (default DefaultMaxInFlight);
+	// more are answered 503 overloaded with Retry-After (limit.go).
+	MaxInFlight int
 	// Link enables Flow 2, the step-up link (bridge/link.go); nil leaves it off.
 	Link *LinkConfig
 	// IDToken enables Flow 3, the BONBON_ID_TOKEN exchange (bridge/idtoken.go); nil
 	// leaves it off.
 	IDToken *IDTokenConfig
+	// Metrics receives request, webhook and cache counts (default NopMetrics: none).
+	Metrics Metrics
 }
 
 func (c *Config) defaults() error {
@@ -51,8 +60,14 @@ func (c *Config) defaults() error {
 		m := mapping.Default()
 		c.Mapping = &m
 	}
+	if c.Mappings == nil {
+		c.Mappings = FixedMapping(*c.Mapping)
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Metrics == nil {
+		c.Metrics = NopMetrics{}
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 64 << 10
@@ -63,6 +78,22 @@ func (c *Config) defaults() error {
 	if c.RetryAfter == 0 {
 		c.RetryAfter = 5 * time.Second
 	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.MaxInFlight < 0 {
+		errs = append(errs, errors.New("bridge: Config.MaxInFlight is negative"))
+	}
+	if c.Link != nil {
+		if _, err := c.Link.withDefaults(c.Users); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.IDToken != nil {
+		if err := c.IDToken.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -71,7 +102,9 @@ type Server struct {
 	cfg    Config
 	engine *gin.Engine
 	upsert *upserter
-	log    *slog.Logger
+	// ids serialises the webhooks of one Bonbon id in this process (keylock.go).
+	ids *keyLock
+	log *slog.Logger
 }
 
 // New builds the Server; it makes no outbound call.
@@ -84,6 +117,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:    cfg,
 		engine: gin.New(),
 		upsert: &upserter{users: cfg.Users, owned: cfg.Mapping.Names()},
+		ids:    newKeyLock(),
 		log:    cfg.Logger,
 	}
 	s.routes()
@@ -96,13 +130,14 @@ func (s *Server) Handler() http.Handler { return s.engine }
 func (s *Server) routes() {
 	e := s.engine
 	e.HandleMethodNotAllowed = true
-	e.Use(s.recoverer(), s.accessLog(), s.limitBody())
+	e.Use(s.observe(), s.recoverer(), s.accessLog(), s.limitBody())
 	e.NoRoute(s.handle(func(*gin.Context) error { return errNoRoute }))
 	e.NoMethod(s.handle(func(*gin.Context) error { return errNoMethod }))
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.handle(s.readyz))
-	e.POST("/webhooks/bonbon", s.handle(s.webhook))
+	e.POST("/webhooks/bonbon", s.limitInFlight(make(chan struct{}, s.cfg.MaxInFlight)),
+		s.handle(s.webhook))
 	if s.cfg.Link != nil {
 		s.linkRoutes(e)
 	}

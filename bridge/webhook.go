@@ -19,6 +19,10 @@ var (
 // webhook is Flow 1: Bonbon hands over an earn token; the bridge asks Bonbon who it is and
 // upserts that user into Keycloak. It answers 2xx only once Keycloak holds the result.
 func (s *Server) webhook(c *gin.Context) error {
+	// Two Authorization headers are ambiguous: a proxy may check one, the bridge use the other.
+	if len(c.Request.Header.Values("Authorization")) > 1 {
+		return errMalformedBearer
+	}
 	token, err := bearer(c.GetHeader("Authorization"))
 	if err != nil {
 		return err
@@ -37,19 +41,23 @@ func (s *Server) webhook(c *gin.Context) error {
 	}
 	log := s.log.With("flow", "webhook", "bonbon_id", user.ID)
 
-	// Turn it into the Keycloak user the publisher's mapping asks for.
-	desired, err := s.cfg.Mapping.Map(user)
-	if err != nil {
-		return err
-	}
-
-	// Apply it: create, update, or mark the conflicting account.
-	out, err := s.upsert.upsert(ctx, desired)
+	// One webhook per Bonbon id at a time in this process: concurrent PUTs of one user
+	// can duplicate attribute values in Keycloak (keylock.go).
+	unlock, err := s.ids.lock(ctx, user.ID)
 	if err != nil {
 		return withBonbonID(err, user.ID)
 	}
+	defer unlock()
+
+	// Turn it into the Keycloak user the realm's mapping asks for, and apply it: create,
+	// update, or mark the conflicting account (mapping_apply.go).
+	desired, out, err := s.upsertMapped(ctx, user)
+	if err != nil {
+		return err
+	}
 	log.Info("webhook applied", "status", out.Status, "user_id", out.UserID,
 		"email", Email(desired.Email))
+	c.Set(outcomeKey, out.Status)
 	code := http.StatusOK
 	if out.Status == StatusLinkRequired {
 		code = http.StatusAccepted
@@ -65,6 +73,9 @@ func bearer(header string) (string, error) {
 		return "", errNoBearer
 	}
 	token = strings.TrimSpace(token)
+	if len(token) > maxBearerLen {
+		return "", errMalformedBearer // refused before it is forwarded to Bonbon
+	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return "", errMalformedBearer
@@ -76,5 +87,9 @@ func bearer(header string) (string, error) {
 	}
 	return token, nil
 }
+
+// maxBearerLen bounds the earn token the bridge forwards to Bonbon: a JWT of a few claims
+// is well under 2 KiB, and a 1 MiB header would otherwise be copied into every retry.
+const maxBearerLen = 8 << 10
 
 const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -39,5 +39,6 @@ func run(m *testing.M) int {
 			fmt.Fprintf(os.Stderr, "integration: stop Keycloak: %v\n", err)
 		}
 	}()
-	return m.Run()
+	// After every test: no token, secret or unmasked email in any bridge log line.
+	return checkLogs(m.Run())
 }

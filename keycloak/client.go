@@ -72,6 +72,7 @@ func (c *Config) defaults() {
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	c.HTTPClient = withoutRedirects(c.HTTPClient)
 	if c.RefreshBefore == 0 {
 		c.RefreshBefore = 30 * time.Second
 	}
@@ -83,6 +84,7 @@ type Client struct {
 	cfg    Config
 	gc     *gocloak.GoCloak
 	tokens oauth2.TokenSource
+	server serverState // the server's capabilities, once read (serverinfo.go)
 }
 
 // New builds a Client; it makes no call until one is needed.
@@ -100,11 +102,14 @@ func New(cfg Config) (*Client, error) {
 	// The token source outlives any request, so it gets a background context that only
 	// carries the HTTP client.
 	bg := context.WithValue(context.Background(), oauth2.HTTPClient, cfg.HTTPClient)
-	return &Client{
-		cfg:    cfg,
-		gc:     newGoCloak(cfg.URL, cfg.HTTPClient),
-		tokens: oauth2.ReuseTokenSourceWithExpiry(nil, cc.TokenSource(bg), cfg.RefreshBefore),
-	}, nil
+	tokens := newTokenCache(fetchToken(func() (*oauth2.Token, error) { return cc.Token(bg) }),
+		cfg.RefreshBefore)
+	gc := newGoCloak(cfg.URL, cfg.HTTPClient)
+	// A 401 to an admin call renews the token and retries that call once (auth.go).
+	gc.RestyClient().SetTransport(&retryUnauthorized{
+		next: transportOf(cfg.HTTPClient), tokens: tokens,
+	}).SetRedirectPolicy(resty.NoRedirectPolicy())
+	return &Client{cfg: cfg, gc: gc, tokens: tokens}, nil
 }
 
 func newGoCloak(base string, hc *http.Client) *gocloak.GoCloak {

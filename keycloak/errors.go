@@ -58,8 +58,11 @@ func check(op string, resp *resty.Response, err error) error {
 	if status < 300 {
 		return nil
 	}
-	return &Error{Op: op, Status: status, Message: keycloakMessage(resp.Body()),
-		kind: kindOf(status)}
+	kind := kindOf(status)
+	if status == http.StatusBadRequest && !isValidationError(resp.Body()) {
+		kind = ErrUnavailable // see isValidationError
+	}
+	return &Error{Op: op, Status: status, Message: keycloakMessage(resp.Body()), kind: kind}
 }
 
 func kindOf(status int) error {

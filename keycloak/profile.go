@@ -2,14 +2,15 @@ package keycloak
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	neturl "net/url"
-	"slices"
 )
 
-// ProfileSpec is what the bridge declares in the realm's user profile: one group and the
-// attributes it writes. Keycloak 24+ silently drops attributes a profile does not declare.
+// ProfileSpec is what provisioning declares in the realm's user profile: one group and the
+// attributes the bridge writes. Keycloak 24+ silently drops attributes a profile does not
+// declare. It is declared once: afterwards the profile belongs to the realm's admins, and
+// the bridge reads its mapping from there (PlanProfile says what a later run adds).
 type ProfileSpec struct {
 	Group, GroupDisplayName string
 	Attributes              []ProfileAttribute
@@ -21,112 +22,61 @@ type ProfileSpec struct {
 // ProfileAttribute is one declared attribute.
 type ProfileAttribute struct {
 	Name, DisplayName string
+	// Field is the Bonbon field the attribute holds, written as its FieldAnnotation; ""
+	// for an attribute that holds none (the pending-link marker).
+	Field string
 }
 
 // maxValueLength matches the bridge's own refusal of longer values, and Keycloak's
 // default for attributes without a length validator.
 const maxValueLength = 2048
 
-// userProfile declares the group and attributes. The PUT replaces the whole profile, so
-// the profile is read, changed only where something is missing, and written back with
-// every field this code does not model kept as it was; nothing is written when nothing is
-// missing, so a second run leaves the profile byte for byte as the first made it.
-// Attributes an admin already declared are left as configured, except that the admin
-// role is added to their edit permission: without it the bridge's writes are dropped.
+// userProfile declares the group and attributes (ProfileSpec.PlanProfile says what it
+// adds and what it leaves alone). The PUT replaces the whole profile, so the profile is
+// read, added to, and written back with every field this code does not model kept as it
+// was; nothing is written when nothing is added, so a second run leaves the profile byte
+// for byte as the first made it. A dry run prints the plan as a diff of the profile.
 func (p *provisioner) userProfile(ctx context.Context) error {
 	url := p.cfg.URL + "/admin/realms/" + neturl.PathEscape(p.cfg.Realm) + "/users/profile"
-	resp, err := p.gc.GetRequestWithBearerAuth(ctx, p.token).Get(url)
-	if err := check("read user profile", resp, err); err != nil {
+	current, err := p.readProfile(ctx, url)
+	if err != nil {
 		return err
 	}
-	var profile map[string]any
-	if err := json.Unmarshal(resp.Body(), &profile); err != nil {
-		return fmt.Errorf("decode user profile: %w", err)
+	next, changes, notes, err := p.cfg.Profile.PlanProfile(current)
+	if err != nil {
+		return err
 	}
-	changes := p.cfg.Profile.apply(profile)
+	for _, n := range notes {
+		p.ok("user profile: %s", n)
+	}
 	if len(changes) == 0 {
-		p.ok("user profile declares every Bonbon attribute")
+		p.ok("user profile declares every Bonbon attribute it should")
 		return nil
 	}
 	for _, c := range changes {
 		p.say("user profile: %s", c)
 	}
 	if p.cfg.DryRun {
+		fmt.Fprint(p.cfg.Out, profileDiff(p.cfg.Realm, current, next))
 		return nil
 	}
-	resp, err = p.gc.GetRequestWithBearerAuth(ctx, p.token).SetBody(profile).Put(url)
+	resp, err := p.gc.GetRequestWithBearerAuth(ctx, p.token).
+		SetHeader("Content-Type", "application/json").SetBody(next).Put(url)
 	return check("write user profile", resp, err)
 }
 
-// apply adds what is missing to a decoded profile and lists the changes.
-func (s ProfileSpec) apply(profile map[string]any) []string {
-	var changes []string
-	groups, _ := profile["groups"].([]any)
-	if !hasNamed(groups, s.Group) {
-		groups = append(groups, map[string]any{
-			"name": s.Group, "displayHeader": s.GroupDisplayName,
-			"displayDescription": "Data synced from Bonbon by the Bonbon bridge",
-		})
-		profile["groups"] = groups
-		changes = append(changes, "add attribute group "+s.Group)
+// readProfile reads the realm's user profile. In a dry run for a realm that does not
+// exist yet, the plan is made against an empty profile.
+func (p *provisioner) readProfile(ctx context.Context, url string) ([]byte, error) {
+	resp, err := p.gc.GetRequestWithBearerAuth(ctx, p.token).Get(url)
+	err = check("read user profile", resp, err)
+	if p.cfg.DryRun && errors.Is(err, ErrNotFound) {
+		p.ok("user profile: realm %s does not exist yet; planned against an empty profile",
+			p.cfg.Realm)
+		return []byte(`{"attributes": [], "groups": []}`), nil
 	}
-	attrs, _ := profile["attributes"].([]any)
-	for _, a := range s.Attributes {
-		var c string
-		attrs, c = ensureAttribute(attrs, a, s.Group, []any{"admin", "user"})
-		changes = appendIf(changes, c)
+	if err != nil {
+		return nil, err
 	}
-	for _, a := range s.AdminOnly {
-		var c string
-		attrs, c = ensureAttribute(attrs, a, s.Group, []any{"admin"})
-		changes = appendIf(changes, c)
-	}
-	profile["attributes"] = attrs
-	return changes
-}
-
-func ensureAttribute(attrs []any, a ProfileAttribute, group string, view []any) ([]any, string) {
-	for _, raw := range attrs {
-		m, _ := raw.(map[string]any)
-		if m == nil || m["name"] != a.Name {
-			continue
-		}
-		return attrs, ensureAdminEdit(m)
-	}
-	return append(attrs, map[string]any{
-		"name": a.Name, "displayName": a.DisplayName, "group": group, "multivalued": false,
-		"permissions": map[string]any{"view": view, "edit": []any{"admin"}},
-		"validations": map[string]any{"length": map[string]any{"max": maxValueLength}},
-	}), "declare attribute " + a.Name
-}
-
-// ensureAdminEdit adds "admin" to an existing declaration's edit permission.
-func ensureAdminEdit(attr map[string]any) string {
-	perms, _ := attr["permissions"].(map[string]any)
-	if perms == nil {
-		perms = map[string]any{}
-		attr["permissions"] = perms
-	}
-	edit, _ := perms["edit"].([]any)
-	if slices.Contains(edit, any("admin")) {
-		return ""
-	}
-	perms["edit"] = append(edit, "admin")
-	return fmt.Sprintf("let admins (and so the bridge) edit attribute %v", attr["name"])
-}
-
-func hasNamed(list []any, name string) bool {
-	for _, raw := range list {
-		if m, _ := raw.(map[string]any); m != nil && m["name"] == name {
-			return true
-		}
-	}
-	return false
-}
-
-func appendIf(list []string, s string) []string {
-	if s == "" {
-		return list
-	}
-	return append(list, s)
+	return resp.Body(), nil
 }

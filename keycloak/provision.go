@@ -71,6 +71,7 @@ func Provision(ctx context.Context, cfg ProvisionConfig) error {
 		name string
 		run  func(context.Context) error
 	}{
+		{"server version", p.serverVersion},
 		{"realm", p.realm},
 		{"identity provider", p.identityProvider},
 		{"user profile", p.userProfile},

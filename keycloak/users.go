@@ -70,7 +70,7 @@ func (c *Client) FindByLink(ctx context.Context, bonbonID string) (User, error) 
 	case 0:
 		return User{}, fmt.Errorf("find user by link: %w", ErrNotFound)
 	case 1:
-		return users[0], nil
+		return c.asDeclared(ctx, users[0])
 	default:
 		return User{}, fmt.Errorf("find user by link: %w", ErrAmbiguous)
 	}
@@ -90,7 +90,7 @@ func (c *Client) FindByEmail(ctx context.Context, email string) (User, error) {
 	}
 	for _, u := range users {
 		if strings.EqualFold(u.Email, email) {
-			return u, nil
+			return c.asDeclared(ctx, u)
 		}
 	}
 	return User{}, fmt.Errorf("find user by email: %w", ErrNotFound)

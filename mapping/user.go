@@ -97,9 +97,10 @@ func (c Config) Map(u bonbon.User) (Desired, error) {
 	d.EmailVerified = email != "" && u.EmailVerified
 
 	// Names: trimmed, kept whole.
-	// TODO: the realm's own name validators (Keycloak's default profile prohibits
-	// characters such as < > & $ in names) are not checked here, so such a name
-	// fails later as a 400 from the admin API instead of as ErrInvalidUser.
+	// The realm's own name validators (Keycloak's default profile prohibits characters
+	// such as < > & / $ in names) are deliberately not copied here: a publisher may
+	// change them, and Keycloak has the last word. Its 400 becomes the bridge's 422
+	// keycloak_rejected_user, nothing is written (testdata/badinput/cases.json).
 	d.FirstName = strings.TrimSpace(u.FirstName)
 	p.add("first_name", checkText(d.FirstName, maxNameLen))
 	d.LastName = strings.TrimSpace(u.LastName)

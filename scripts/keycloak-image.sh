@@ -4,6 +4,9 @@
 #
 #   scripts/keycloak-image.sh            build, or do nothing when the image is up to date
 #   KEYCLOAK_IMAGE_FORCE=1 scripts/...   rebuild even when the inputs did not change
+#   KEYCLOAK_VERSION=24.0.5 scripts/...  build bonbon-bridge/keycloak:24.0.5 instead of the
+#                                        pinned version (every supported version runs on
+#                                        the image's JRE 17)
 #
 # The image is a Debian root filesystem (debootstrap, minbase) with Debian's JRE, and the
 # same Keycloak distribution the demo runs, unpacked at /opt/keycloak. It behaves like the
@@ -16,7 +19,7 @@
 # Needs root (debootstrap, chroot, mount) and a running engine (scripts/docker-engine.sh).
 set -euo pipefail
 
-kc_version=26.7.3
+kc_version=${KEYCLOAK_VERSION:-26.7.3}
 image="bonbon-bridge/keycloak:$kc_version"
 label=org.bonbon-bridge.inputs
 suite=bookworm

@@ -40,6 +40,11 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"seeded user has no link", seededUnlinked},
 		{"update replaces modelled fields and keeps the username", update},
 		{"update to an email another user holds is ErrExists", updateEmailTaken},
+		{"get user reads every field, unknown id is ErrNotFound", getUser},
+		{"link makes a seeded user findable by its link", linkSeeded},
+		{"a second link on one user is ErrExists and keeps the first", linkTwice},
+		{"two users may share a link: FindByLink is ErrAmbiguous", linkShared},
+		{"link to an unknown user is ErrNotFound", linkUnknownUser},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

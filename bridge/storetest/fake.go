@@ -161,3 +161,35 @@ func clone(u keycloak.User) keycloak.User {
 	u.Attributes = attrs
 	return u
 }
+
+// GetUser implements bridge.LinkStore.
+func (f *Fake) GetUser(_ context.Context, id string) (keycloak.User, error) {
+	err := f.enter("GetUser")
+	defer f.mu.Unlock()
+	if err != nil {
+		return keycloak.User{}, err
+	}
+	u, ok := f.users[id]
+	if !ok {
+		return keycloak.User{}, fmt.Errorf("get user: %w", keycloak.ErrNotFound)
+	}
+	return clone(u), nil
+}
+
+// Link implements bridge.LinkStore. Like Keycloak, it refuses a second Bonbon link on one
+// user (ErrExists) but not a second user linked to the same Bonbon id.
+func (f *Fake) Link(_ context.Context, userID, bonbonID string) error {
+	err := f.enter("Link")
+	defer f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if _, ok := f.users[userID]; !ok {
+		return fmt.Errorf("link user: %w", keycloak.ErrNotFound)
+	}
+	if _, linked := f.links[userID]; linked {
+		return fmt.Errorf("link user: %w", keycloak.ErrExists)
+	}
+	f.links[userID] = bonbonID
+	return nil
+}

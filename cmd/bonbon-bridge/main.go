@@ -2,6 +2,7 @@
 //
 //	bonbon-bridge serve       run the bridge (configured by environment variables)
 //	bonbon-bridge provision   prepare a realm for the bridge (--dry-run, --create-realm)
+//	bonbon-bridge mapping     print the mapping the bridge applies, read from the realm
 //	bonbon-bridge demo        run the main job end to end on this machine
 //	bonbon-bridge version     print the version
 package main
@@ -40,6 +41,7 @@ const usage = `usage: bonbon-bridge <command> [flags]
 commands:
   serve       run the bridge; configuration from environment variables (see README)
   provision   prepare a realm: identity provider, user profile, client (--dry-run, --create-realm)
+  mapping     print the Bonbon mapping the bridge applies, read from the realm's user profile
   demo        run Keycloak, the Bonbon simulator and the bridge with the sample user
   version     print the version`
 
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, stderr)
 	case "provision":
 		return provision(ctx, rest, stdout)
+	case "mapping":
+		return app.PrintMapping(ctx, app.Lookup, stdout)
 	case "demo":
 		return runDemo(ctx, rest, stdout)
 	case "version":

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,11 @@ type Config struct {
 	WebhookTimeout   time.Duration
 	BonbonTimeout    time.Duration
 	KeycloakTimeout  time.Duration
+	// MappingRefresh is how often the realm's user profile is re-read for the mapping
+	// (BRIDGE_MAPPING_REFRESH); unused when MappingFile is set.
+	MappingRefresh time.Duration
+	// MaxInFlight bounds the webhooks processed at once (BRIDGE_MAX_IN_FLIGHT).
+	MaxInFlight int
 	// lookup is the environment FromEnv read, so each flow's settings (link.go,
 	// idtoken.go) are read from the same source.
 	lookup func(string) (string, bool)
@@ -49,8 +55,12 @@ var Env = []struct{ Name, Default, Description string }{
 	{"BONBON_CLIENT_ID", "", "Bonbon client id (required)"},
 	{"BONBON_API_KEY", "", "Bonbon client secret (required, never logged)"},
 	{"BONBON_TIMEOUT", "5s", "timeout of one Bonbon call attempt"},
-	{"BRIDGE_MAPPING_FILE", "", "YAML attribute mapping; default: the embedded one"},
+	{"BRIDGE_MAPPING_FILE", "", "YAML attribute mapping that overrides the realm's user " +
+		"profile; default: none, the mapping is read from the realm"},
+	{"BRIDGE_MAPPING_REFRESH", "30s", "how often the realm's user profile is re-read for " +
+		"the mapping"},
 	{"BRIDGE_WEBHOOK_TIMEOUT", "20s", "time one webhook may take before answering 503"},
+	{"BRIDGE_MAX_IN_FLIGHT", "64", "webhooks processed at once; more get 503 with Retry-After"},
 	{"BRIDGE_SHUTDOWN_TIMEOUT", "15s", "time given to in-flight requests on SIGTERM"},
 	{"BRIDGE_LOG_LEVEL", "info", "debug, info, warn or error"},
 }
@@ -83,9 +93,15 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		IdentityProvider: get("KEYCLOAK_IDP_ALIAS"), BonbonURL: get("BONBON_API_URL"),
 		BonbonClientID: get("BONBON_CLIENT_ID"), BonbonAPIKey: get("BONBON_API_KEY"),
 		MappingFile:     get("BRIDGE_MAPPING_FILE"),
+		MappingRefresh:  dur("BRIDGE_MAPPING_REFRESH"),
 		KeycloakTimeout: dur("KEYCLOAK_TIMEOUT"), BonbonTimeout: dur("BONBON_TIMEOUT"),
 		WebhookTimeout: dur("BRIDGE_WEBHOOK_TIMEOUT"), ShutdownTimeout: dur("BRIDGE_SHUTDOWN_TIMEOUT"),
 		lookup: lookup,
+	}
+	if n, err := strconv.Atoi(get("BRIDGE_MAX_IN_FLIGHT")); err != nil || n <= 0 {
+		errs = append(errs, errors.New("BRIDGE_MAX_IN_FLIGHT: want a positive whole number"))
+	} else {
+		c.MaxInFlight = n
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("BRIDGE_LOG_LEVEL"))); err != nil {
 		errs = append(errs, fmt.Errorf("BRIDGE_LOG_LEVEL: %w", err))

@@ -80,8 +80,11 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 	for _, e := range Env {
 		names = append(names, e.Name)
 	}
-	for _, e := range ProvisionEnv {
-		names = append(names, e.Name)
+	for _, table := range [][]struct{ Name, Default, Description string }{
+		ProvisionEnv, LinkEnv, IDTokenEnv} {
+		for _, e := range table {
+			names = append(names, e.Name)
+		}
 	}
 	for _, n := range names {
 		if !strings.Contains(string(readme), "`"+n+"`") {

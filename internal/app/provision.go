@@ -58,12 +58,13 @@ func ProvisionFromEnv(lookup func(string) (string, bool), out io.Writer) (
 	return pc, errors.Join(errs...)
 }
 
-// ProfileSpec is what the realm's user profile must declare for a mapping.
+// ProfileSpec is what provisioning declares in the realm's user profile for a mapping, the
+// first time: each attribute annotated with the Bonbon field it holds, and the marker.
 func ProfileSpec(m mapping.Config) keycloak.ProfileSpec {
 	spec := keycloak.ProfileSpec{Group: m.Group, GroupDisplayName: m.GroupDisplayName}
 	for _, a := range m.Attributes {
 		spec.Attributes = append(spec.Attributes, keycloak.ProfileAttribute{
-			Name: a.Name, DisplayName: a.DisplayName,
+			Name: a.Name, DisplayName: a.DisplayName, Field: a.Field,
 		})
 	}
 	spec.AdminOnly = []keycloak.ProfileAttribute{{

@@ -50,6 +50,7 @@ type Browser struct {
 	base    string // chromedriver's session URL: http://127.0.0.1:port/session/<id>
 	http    *http.Client
 	driver  *exec.Cmd
+	exited  chan struct{} // closed when chromedriver has exited
 	logFile string
 
 	mu     sync.Mutex
@@ -78,16 +79,9 @@ func start(t testing.TB, opts Options) (*Browser, error) {
 		logFile: filepath.Join(dir, "chromedriver.log")}
 
 	// Start chromedriver in its own process group: Cleanup ends the group, Chromium too.
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	if err := b.startDriver(driverBin, port); err != nil {
-		return nil, err
-	}
 	t.Cleanup(b.cleanup)
-	driverURL := "http://127.0.0.1:" + strconv.Itoa(port)
-	if err := b.waitReady(driverURL, 20*time.Second); err != nil {
+	driverURL, err := b.launchDriver(driverBin)
+	if err != nil {
 		return nil, err
 	}
 
@@ -137,6 +131,27 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
+// launchDriver starts chromedriver on a free port and waits until it is ready. A port
+// taken between freePort and chromedriver's bind makes it exit: it tries another.
+func (b *Browser) launchDriver(bin string) (string, error) {
+	var err error
+	for range 3 {
+		var port int
+		if port, err = freePort(); err != nil {
+			return "", err
+		}
+		if err = b.startDriver(bin, port); err != nil {
+			return "", err
+		}
+		driverURL := "http://127.0.0.1:" + strconv.Itoa(port)
+		if err = b.waitReady(driverURL, 20*time.Second); err == nil {
+			return driverURL, nil
+		}
+		b.stopDriver()
+	}
+	return "", err
+}
+
 func (b *Browser) startDriver(bin string, port int) error {
 	cmd := exec.Command(bin, "--port="+strconv.Itoa(port), "--allowed-ips=127.0.0.1",
 		"--log-path="+b.logFile)
@@ -145,7 +160,8 @@ func (b *Browser) startDriver(bin string, port int) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start chromedriver: %w", err)
 	}
-	b.driver = cmd
+	b.driver, b.exited = cmd, make(chan struct{})
+	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(b.exited)
 	return nil
 }
 
@@ -159,10 +175,11 @@ func (b *Browser) waitReady(driverURL string, limit time.Duration) error {
 		if err := b.call(http.MethodGet, driverURL+"/status", nil, &st); err == nil && st.Ready {
 			return nil
 		}
-		if b.driver.ProcessState != nil {
-			break
+		select {
+		case <-b.exited:
+			return fmt.Errorf("chromedriver exited at start (log: %s)", b.logFile)
+		case <-time.After(50 * time.Millisecond):
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("chromedriver did not become ready within %s (log: %s)", limit, b.logFile)
 }
@@ -233,7 +250,7 @@ func (b *Browser) Close() error {
 	}
 	b.closed = true
 	var err error
-	if b.base != "" {
+	if b.base != "" && b.driver != nil {
 		err = b.callLocked(http.MethodDelete, b.base, nil, nil)
 	}
 	b.stopDriver()
@@ -247,16 +264,16 @@ func (b *Browser) stopDriver() {
 	}
 	pgid := b.driver.Process.Pid
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = b.driver.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-b.exited:
 	case <-time.After(3 * time.Second):
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-done
+		<-b.exited
 	}
-	// Chromium's helpers may outlive chromedriver for a moment; they are in the group.
+	// Chromium's helpers may outlive chromedriver for a moment; they are in the group,
+	// whose id stays reserved while any of them lives.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	b.driver = nil // stopped once: the group id may be reused later
 }
 
 func (b *Browser) cleanup() {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"time"
@@ -63,9 +64,16 @@ func Run(ctx context.Context, o Options) error {
 	}
 	st.add(func() { say("stopping Keycloak"); _ = kc.Stop() })
 
+	// The bridge's address comes first: the simulator delivers its webhooks there.
+	addr, err := reserveAddr()
+	if err != nil {
+		return err
+	}
+	public := "http://" + addr
+
 	// The Bonbon simulator, standing in for Bonbon's API on loopback.
 	bonbonKey := randomHex(16)
-	simSrv, simURL, err := startSim(o, bonbonKey)
+	simSrv, simURL, err := startSim(o, bonbonKey, public+"/webhooks/bonbon")
 	if err != nil {
 		return err
 	}
@@ -75,12 +83,12 @@ func Run(ctx context.Context, o Options) error {
 	// Provision the realm as a publisher would: `bonbon-bridge provision --create-realm`.
 	secret := randomHex(16)
 	say("\nprovisioning realm %q:", o.Realm)
-	if err := provision(ctx, o, kc, secret); err != nil {
+	if err := provision(ctx, o, kc, secret, public); err != nil {
 		return err
 	}
 
 	// The bridge, as `bonbon-bridge serve` runs it.
-	bridge, err := startBridge(ctx, o, kc.URL, simURL, bonbonKey, secret, &st)
+	bridge, err := startBridge(ctx, o, addr, kc.URL, simURL, bonbonKey, secret, &st)
 	if err != nil {
 		return err
 	}
@@ -97,8 +105,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	say("\nadmin console: %s/admin/master/console/#/%s/users (admin / admin)", kc.URL, o.Realm)
 	if o.Hold {
-		say("holding; press Ctrl-C to stop everything")
-		<-ctx.Done()
+		return hold(ctx, o, kc, public, simURL, say)
 	}
 	return nil
 }
@@ -149,12 +156,14 @@ func (s *simServer) Close() error {
 	return s.http.Close()
 }
 
-func startSim(o Options, apiKey string) (*simServer, string, error) {
+// startSim starts the simulator; it delivers OTP logins and console changes to webhookURL.
+func startSim(o Options, apiKey, webhookURL string) (*simServer, string, error) {
 	users, err := sim.LoadUsers(o.UsersFile)
 	if err != nil {
 		return nil, "", err
 	}
-	s, err := sim.New(sim.Config{ClientID: "demo-publisher", APIKey: apiKey, Users: users})
+	s, err := sim.New(sim.Config{ClientID: "demo-publisher", APIKey: apiKey, Users: users,
+		WebhookURL: webhookURL})
 	if err != nil {
 		return nil, "", err
 	}
@@ -167,11 +176,11 @@ func startSim(o Options, apiKey string) (*simServer, string, error) {
 	return &simServer{sim: s, http: hs}, "http://" + ln.Addr().String(), nil
 }
 
-func provision(ctx context.Context, o Options, kc *kcdist.Server, secret string) error {
+func provision(ctx context.Context, o Options, kc *kcdist.Server, secret, public string) error {
 	env := map[string]string{
 		"KEYCLOAK_URL": kc.URL, "KEYCLOAK_REALM": o.Realm,
 		"KEYCLOAK_ADMIN_USER": kc.AdminUser, "KEYCLOAK_ADMIN_PASSWORD": kc.AdminPassword,
-		"KEYCLOAK_CLIENT_SECRET": secret,
+		"KEYCLOAK_CLIENT_SECRET": secret, "BRIDGE_PUBLIC_URL": public,
 	}
 	pc, err := app.ProvisionFromEnv(lookupIn(env), prefixed(o.Out, "  "))
 	if err != nil {
@@ -181,12 +190,21 @@ func provision(ctx context.Context, o Options, kc *kcdist.Server, secret string)
 	return keycloak.Provision(ctx, pc)
 }
 
-func startBridge(ctx context.Context, o Options, kcURL, simURL, bonbonKey, secret string,
+// startBridge runs the bridge on addr; with Hold, the playground's flows are on too.
+func startBridge(ctx context.Context, o Options, addr, kcURL, simURL, bonbonKey, secret string,
 	st *stack) (*app.App, error) {
 	env := map[string]string{
-		"BRIDGE_ADDR": "127.0.0.1:0", "KEYCLOAK_URL": kcURL, "KEYCLOAK_REALM": o.Realm,
+		"BRIDGE_ADDR": addr, "BRIDGE_PUBLIC_URL": "http://" + addr,
+		"KEYCLOAK_URL": kcURL, "KEYCLOAK_REALM": o.Realm,
 		"KEYCLOAK_CLIENT_SECRET": secret, "BONBON_API_URL": simURL + "/v1",
 		"BONBON_CLIENT_ID": "demo-publisher", "BONBON_API_KEY": bonbonKey,
+	}
+	if o.Hold {
+		extra, err := playgroundEnv("http://"+addr, simURL)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(env, extra)
 	}
 	cfg, err := app.FromEnv(lookupIn(env))
 	if err != nil {

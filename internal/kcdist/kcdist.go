@@ -14,19 +14,26 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/bonbon-keycloak/bonbon-bridge/keycloak"
 )
 
 // Options says which distribution to start and how. Zero values get defaults in Start.
 type Options struct {
 	// Home is the unpacked distribution (holds bin/kc.sh). Required.
 	Home string
-	// JavaHome overrides the JDK; default: $JAVA_HOME, else the newest JDK 21+ under
-	// /usr/lib/jvm, else whatever `java` is on the PATH.
+	// Version is the distribution's Keycloak version; default: read from its version.txt.
+	// It decides the start options (keycloak.CapabilitiesOf), e.g. no management port on 24.
+	Version string
+	// JavaHome overrides the JDK; default: a JDK the version supports (JavaHomeFor), else
+	// whatever `java` is on the PATH.
 	JavaHome string
-	// HTTPPort and ManagementPort default to free loopback ports.
+	// HTTPPort and ManagementPort default to free loopback ports. ManagementPort is unused
+	// on Keycloak 24, which serves health on HTTPPort.
 	HTTPPort, ManagementPort int
 	// AdminUser and AdminPassword bootstrap the master realm's admin (default admin/admin).
 	AdminUser, AdminPassword string
@@ -36,18 +43,26 @@ type Options struct {
 	Progress func(elapsed time.Duration)
 	// StartupTimeout bounds the wait for /health/ready (default 4 minutes).
 	StartupTimeout time.Duration
+	// DataDir, when set, keeps the database in an H2 file under this directory instead of
+	// in memory, so a Keycloak stopped and started again with the same DataDir and ports
+	// keeps its realms, users and signing keys (the restart tests need that). The
+	// directory must exist. Default "": in memory, lost on Stop.
+	DataDir string
 }
 
 // Server is a running distribution. Stop it when done.
 type Server struct {
 	// URL is the base URL, e.g. http://127.0.0.1:18080 (also the hostname Keycloak uses in
 	// issuers, so tokens carry the same issuer whichever client asks).
-	URL            string
-	ManagementURL  string
-	AdminUser      string
-	AdminPassword  string
-	LogFile        string
-	StartupElapsed time.Duration
+	URL string
+	// ManagementURL is the management interface (25+); on 24 it is URL, which serves health.
+	ManagementURL string
+	// Version is the Keycloak version started; JavaHome the JDK it runs on ("" = PATH).
+	Version, JavaHome string
+	AdminUser         string
+	AdminPassword     string
+	LogFile           string
+	StartupElapsed    time.Duration
 
 	cmd      *exec.Cmd
 	done     chan struct{}
@@ -58,7 +73,8 @@ type Server struct {
 // Start launches Keycloak and waits until it reports ready. On any failure it stops what it
 // started and returns an error that includes the end of Keycloak's log.
 func Start(ctx context.Context, o Options) (*Server, error) {
-	if err := o.defaults(); err != nil {
+	caps, err := o.defaults()
+	if err != nil {
 		return nil, err
 	}
 	logf, err := os.Create(o.LogFile)
@@ -69,24 +85,23 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 
 	s := &Server{
 		URL:           "http://127.0.0.1:" + strconv.Itoa(o.HTTPPort),
-		ManagementURL: "http://127.0.0.1:" + strconv.Itoa(o.ManagementPort),
 		AdminUser:     o.AdminUser,
 		AdminPassword: o.AdminPassword,
 		LogFile:       o.LogFile,
+		Version:       o.Version,
+		JavaHome:      o.JavaHome,
 		done:          make(chan struct{}),
 	}
-	s.cmd = exec.Command(filepath.Join(o.Home, "bin", "kc.sh"), "start-dev",
-		"--db=dev-mem",
-		"--http-host=127.0.0.1",
-		"--http-port="+strconv.Itoa(o.HTTPPort),
-		"--http-management-port="+strconv.Itoa(o.ManagementPort),
-		"--hostname="+s.URL,
-		"--health-enabled=true",
-	)
-	s.cmd.Env = append(os.Environ(),
-		"KC_BOOTSTRAP_ADMIN_USERNAME="+o.AdminUser,
-		"KC_BOOTSTRAP_ADMIN_PASSWORD="+o.AdminPassword,
-	)
+	launch := LaunchFor(caps, "127.0.0.1", o.HTTPPort, o.ManagementPort, s.URL,
+		o.AdminUser, o.AdminPassword)
+	s.ManagementURL = strings.TrimSuffix(launch.HealthURL, "/health/ready")
+	args := append([]string{"start-dev", "--db=dev-mem"}, launch.Args...)
+	args = append(args, dbFile(o.DataDir)...)
+	s.cmd = exec.Command(filepath.Join(o.Home, "bin", "kc.sh"), args...)
+	s.cmd.Env = os.Environ()
+	for k, v := range launch.Env {
+		s.cmd.Env = append(s.cmd.Env, k+"="+v)
+	}
 	if o.JavaHome != "" {
 		s.cmd.Env = append(s.cmd.Env, "JAVA_HOME="+o.JavaHome)
 	}
@@ -105,6 +120,19 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	s.StartupElapsed = time.Since(began)
 	return s, nil
+}
+
+// dbFile points the database at a file under dataDir; nothing for the in-memory default.
+//
+// Why --db-url and not --db=dev-file: db is a build-time option, so switching it makes
+// kc.sh re-augment the shared distribution (rewriting lib/quarkus) under every other
+// Keycloak started from the same Home; db-url is a runtime option over the same H2 driver.
+func dbFile(dataDir string) []string {
+	if dataDir == "" {
+		return nil
+	}
+	return []string{"--db-url=jdbc:h2:file:" + filepath.Join(dataDir, "keycloakdb") +
+		";NON_KEYWORDS=VALUE"}
 }
 
 func (s *Server) waitReady(ctx context.Context, o Options) error {
@@ -163,30 +191,31 @@ func (s *Server) Stop() error {
 	return nil
 }
 
-func (o *Options) defaults() error {
+func (o *Options) defaults() (keycloak.Capabilities, error) {
+	var none keycloak.Capabilities
 	if o.Home == "" {
-		return errors.New("kcdist: Options.Home is required")
+		return none, errors.New("kcdist: Options.Home is required")
 	}
 	if _, err := os.Stat(filepath.Join(o.Home, "bin", "kc.sh")); err != nil {
-		return fmt.Errorf("kcdist: no Keycloak distribution at %s (run scripts/keycloak-dist.sh): %w",
-			o.Home, err)
+		return none, fmt.Errorf("kcdist: no Keycloak distribution at %s "+
+			"(run scripts/keycloak-dist.sh): %w", o.Home, err)
 	}
-	var err error
-	if o.HTTPPort == 0 {
-		if o.HTTPPort, err = FreePort(); err != nil {
-			return err
-		}
+	caps, err := o.capabilities()
+	if err != nil {
+		return none, err
 	}
-	if o.ManagementPort == 0 {
-		if o.ManagementPort, err = FreePort(); err != nil {
-			return err
+	for _, p := range []*int{&o.HTTPPort, &o.ManagementPort} {
+		if *p == 0 {
+			if *p, err = FreePort(); err != nil {
+				return none, err
+			}
 		}
 	}
 	if o.AdminUser == "" {
 		o.AdminUser, o.AdminPassword = "admin", "admin"
 	}
 	if o.JavaHome == "" {
-		o.JavaHome = JavaHome()
+		o.JavaHome = JavaHomeFor(caps.JDKs)
 	}
 	if o.LogFile == "" {
 		o.LogFile = filepath.Join(filepath.Dir(o.Home), "keycloak-"+strconv.Itoa(o.HTTPPort)+".log")
@@ -194,11 +223,32 @@ func (o *Options) defaults() error {
 	if o.StartupTimeout == 0 {
 		o.StartupTimeout = 4 * time.Minute
 	}
-	return nil
+	return caps, nil
 }
 
-// JavaHome picks the JDK: $JAVA_HOME, else the newest 25 or 21 under /usr/lib/jvm (Keycloak
-// 26 deprecates 17), else "" meaning the `java` on the PATH.
+// capabilities fills in Version from the distribution and returns what it can do.
+func (o *Options) capabilities() (keycloak.Capabilities, error) {
+	var v keycloak.Version
+	var err error
+	if o.Version == "" {
+		v, err = DistVersion(o.Home)
+	} else {
+		v, err = keycloak.ParseVersion(o.Version)
+	}
+	if err != nil {
+		return keycloak.Capabilities{}, fmt.Errorf("kcdist: %w", err)
+	}
+	o.Version = v.String()
+	caps, err := keycloak.CapabilitiesOf(v)
+	if err != nil {
+		return caps, fmt.Errorf("kcdist: %w", err)
+	}
+	return caps, nil
+}
+
+// JavaHome picks the JDK for the pinned Keycloak 26: $JAVA_HOME, else the newest 25 or 21
+// under /usr/lib/jvm (Keycloak 26 deprecates 17), else "" meaning the `java` on the PATH.
+// Start chooses per version with JavaHomeFor instead.
 func JavaHome() string {
 	if h := os.Getenv("JAVA_HOME"); h != "" {
 		return h

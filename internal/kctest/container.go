@@ -20,6 +20,9 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/bonbon-keycloak/bonbon-bridge/internal/kcdist"
+	"github.com/bonbon-keycloak/bonbon-bridge/keycloak"
 )
 
 // Images and defaults for StartContainer.
@@ -78,7 +81,9 @@ var (
 
 // ContainerOptions configures StartContainer. The zero value is usable.
 type ContainerOptions struct {
-	// Image defaults to $KEYCLOAK_IMAGE, else DefaultImage.
+	// Image defaults to $KEYCLOAK_IMAGE, else the official image at WantedVersion
+	// (DefaultImage unless KEYCLOAK_VERSION is set). Its tag, when a version, says which
+	// Keycloak runs and so how to start it; other tags are taken to be WantedVersion.
 	Image string
 	// HTTPPort and ManagementPort are the ports on 127.0.0.1; 0 picks free ones.
 	HTTPPort, ManagementPort int
@@ -114,7 +119,11 @@ func StartContainer(ctx context.Context, opts ContainerOptions) (*Keycloak, erro
 	}
 
 	// Start, and on any failure remove what was created: no reaper will.
-	ctr, err := testcontainers.Run(ctx, o.Image, o.customizers()...)
+	caps, err := o.capabilities()
+	if err != nil {
+		return nil, err
+	}
+	ctr, err := testcontainers.Run(ctx, o.Image, o.customizers(caps)...)
 	if err != nil {
 		logs := containerLogTail(ctr)
 		if termErr := terminate(ctr); termErr != nil {
@@ -126,7 +135,7 @@ func StartContainer(ctx context.Context, opts ContainerOptions) (*Keycloak, erro
 		URL:           o.baseURL(),
 		AdminUser:     containerAdmin,
 		AdminPassword: containerPass,
-		Version:       imageTag(o.Image),
+		Version:       caps.Version.String(),
 		How:           "container",
 		stop:          func() error { return terminate(ctr) },
 	}, nil
@@ -134,7 +143,7 @@ func StartContainer(ctx context.Context, opts ContainerOptions) (*Keycloak, erro
 
 // withDefaults fills in what the caller left out, from the environment first.
 func (o ContainerOptions) withDefaults() (ContainerOptions, error) {
-	o.Image = firstNonEmpty(o.Image, os.Getenv("KEYCLOAK_IMAGE"), DefaultImage)
+	o.Image = firstNonEmpty(o.Image, os.Getenv("KEYCLOAK_IMAGE"), officialImage(WantedVersion()))
 	o.Pull = PullPolicy(firstNonEmpty(string(o.Pull), os.Getenv("KEYCLOAK_IMAGE_PULL"),
 		string(PullMissing)))
 	if strings.HasPrefix(o.Image, localPrefix) {
@@ -237,12 +246,13 @@ func checkDockerAndImage(ctx context.Context, o ContainerOptions) error {
 	case o.Pull == PullNever:
 		return fmt.Errorf("%w: image %s not found locally and pulling is off: "+
 			"run scripts/keycloak-image.sh and set KEYCLOAK_IMAGE=%s",
-			ErrImageMissing, o.Image, LocalImage)
+			ErrImageMissing, o.Image, LocalImageFor(WantedVersion()))
 	}
 	if err := pullOnce(ctx, cli, o.Image, o.StartupTimeout); err != nil {
 		return fmt.Errorf("%w: image %s not found locally and registries are unreachable "+
 			"(%v): run scripts/keycloak-image.sh and set KEYCLOAK_IMAGE=%s",
-			ErrImageMissing, o.Image, err, LocalImage)
+			ErrImageMissing, o.Image, err,
+			LocalImageFor(WantedVersion()))
 	}
 	return nil
 }
@@ -326,25 +336,33 @@ func pullOnce(ctx context.Context, cli *testcontainers.DockerClient, image strin
 	return resp.Wait(ctx)
 }
 
-// customizers turns the options into Testcontainers options.
-func (o ContainerOptions) customizers() []testcontainers.ContainerCustomizer {
+// capabilities says how the image's Keycloak starts, from the version in its tag.
+func (o ContainerOptions) capabilities() (keycloak.Capabilities, error) {
+	v, err := keycloak.ParseVersion(imageTag(o.Image))
+	if err != nil {
+		v, err = keycloak.ParseVersion(WantedVersion())
+	}
+	if err != nil {
+		return keycloak.Capabilities{}, fmt.Errorf("kctest: Keycloak version of %s: %w",
+			o.Image, err)
+	}
+	return keycloak.CapabilitiesOf(v)
+}
+
+// customizers turns the options into Testcontainers options for a Keycloak with caps.
+func (o ContainerOptions) customizers(caps keycloak.Capabilities,
+) []testcontainers.ContainerCustomizer {
 	host := "127.0.0.1"
 	if o.Network == NetworkPorts {
 		// Inside its own network namespace Keycloak must accept the forwarded traffic;
 		// the published ports still bind to the host's loopback only.
 		host = "0.0.0.0"
 	}
+	launch := kcdist.LaunchFor(caps, host, o.HTTPPort, o.ManagementPort, o.baseURL(),
+		containerAdmin, containerPass)
 	return []testcontainers.ContainerCustomizer{
-		testcontainers.WithCmd("start-dev",
-			"--http-host="+host,
-			"--http-port="+strconv.Itoa(o.HTTPPort),
-			"--http-management-port="+strconv.Itoa(o.ManagementPort),
-			"--hostname="+o.baseURL(),
-			"--health-enabled=true"),
-		testcontainers.WithEnv(map[string]string{
-			"KC_BOOTSTRAP_ADMIN_USERNAME": containerAdmin,
-			"KC_BOOTSTRAP_ADMIN_PASSWORD": containerPass,
-		}),
+		testcontainers.WithCmd(append([]string{"start-dev"}, launch.Args...)...),
+		testcontainers.WithEnv(launch.Env),
 		// Testcontainers keeps only the bindings of exposed ports: without these two, the
 		// ports network mode would publish the image's EXPOSE list instead.
 		testcontainers.WithExposedPorts(strconv.Itoa(o.HTTPPort)+"/tcp",
@@ -353,7 +371,7 @@ func (o ContainerOptions) customizers() []testcontainers.ContainerCustomizer {
 		testcontainers.WithHostConfigModifier(o.hostConfig),
 		testcontainers.WithEndpointSettingsModifier(o.endpoints),
 		testcontainers.WithWaitStrategyAndDeadline(o.StartupTimeout,
-			&healthWait{url: o.healthURL()}),
+			&healthWait{url: launch.HealthURL}),
 	}
 }
 
@@ -383,10 +401,6 @@ func (o ContainerOptions) endpoints(settings map[string]*network.EndpointSetting
 
 func (o ContainerOptions) baseURL() string {
 	return "http://127.0.0.1:" + strconv.Itoa(o.HTTPPort)
-}
-
-func (o ContainerOptions) healthURL() string {
-	return "http://127.0.0.1:" + strconv.Itoa(o.ManagementPort) + "/health/ready"
 }
 
 // healthWait waits until Keycloak's readiness endpoint answers 200, asking from the host

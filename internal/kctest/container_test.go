@@ -15,6 +15,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
 )
 
 // Environment of the helper process that runs StartContainer in a fresh process:
@@ -297,7 +298,7 @@ func TestWithDefaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, k := range []string{"KEYCLOAK_IMAGE", "KEYCLOAK_IMAGE_PULL",
-				"KEYCLOAK_CONTAINER_NETWORK"} {
+				"KEYCLOAK_CONTAINER_NETWORK", "KEYCLOAK_VERSION"} {
 				t.Setenv(k, tt.env[k])
 			}
 			got, err := tt.in.withDefaults()
@@ -355,27 +356,70 @@ func TestHostConfig(t *testing.T) {
 	}
 }
 
+// TestCustomizers pins how each supported Keycloak major is started: 24 has no
+// management port (health on the HTTP port) and takes --hostname-url; 24 and 25 create
+// the first admin from KEYCLOAK_ADMIN*, 26 from KC_BOOTSTRAP_ADMIN_*.
 func TestCustomizers(t *testing.T) {
-	o := ContainerOptions{Network: NetworkPorts, HTTPPort: 18080, ManagementPort: 19000,
-		StartupTimeout: time.Minute}
-	var req testcontainers.GenericContainerRequest
-	for _, c := range o.customizers() {
-		if err := c.Customize(&req); err != nil {
-			t.Fatal(err)
-		}
+	const common = "start-dev --http-host=0.0.0.0 --http-port=18080 "
+	tests := []struct {
+		image, wantCmd, wantUserEnv, wantHealth string
+	}{{
+		image:       "bonbon-bridge/keycloak:24.0.5",
+		wantCmd:     common + "--hostname-url=http://127.0.0.1:18080 --health-enabled=true",
+		wantUserEnv: "KEYCLOAK_ADMIN",
+		wantHealth:  "http://127.0.0.1:18080/health/ready",
+	}, {
+		image: "bonbon-bridge/keycloak:25.0.6",
+		wantCmd: common + "--http-management-port=19000 " +
+			"--hostname=http://127.0.0.1:18080 --health-enabled=true",
+		wantUserEnv: "KEYCLOAK_ADMIN",
+		wantHealth:  "http://127.0.0.1:19000/health/ready",
+	}, {
+		image: DefaultImage,
+		wantCmd: common + "--http-management-port=19000 " +
+			"--hostname=http://127.0.0.1:18080 --health-enabled=true",
+		wantUserEnv: "KC_BOOTSTRAP_ADMIN_USERNAME",
+		wantHealth:  "http://127.0.0.1:19000/health/ready",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.image, func(t *testing.T) {
+			o := ContainerOptions{Image: tt.image, Network: NetworkPorts, HTTPPort: 18080,
+				ManagementPort: 19000, StartupTimeout: time.Minute}
+			caps, err := o.capabilities()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var req testcontainers.GenericContainerRequest
+			for _, c := range o.customizers(caps) {
+				if err := c.Customize(&req); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := strings.Join(req.Cmd, " "); got != tt.wantCmd {
+				t.Errorf("cmd = %q, want %q", got, tt.wantCmd)
+			}
+			if got := strings.Join(req.ExposedPorts, ","); got != "18080/tcp,19000/tcp" {
+				t.Errorf("exposed ports = %q, want both Keycloak ports", got)
+			}
+			if req.Env[tt.wantUserEnv] == "" || len(req.Env) != 2 {
+				t.Errorf("env %v: want the bootstrap admin in %s", req.Env, tt.wantUserEnv)
+			}
+			if got := waitURL(req.WaitingFor); got != tt.wantHealth {
+				t.Errorf("readiness waits on %q, want %q", got, tt.wantHealth)
+			}
+		})
 	}
-	wantCmd := "start-dev --http-host=0.0.0.0 --http-port=18080 --http-management-port=19000 " +
-		"--hostname=http://127.0.0.1:18080 --health-enabled=true"
-	if got := strings.Join(req.Cmd, " "); got != wantCmd {
-		t.Errorf("cmd = %q, want %q", got, wantCmd)
+}
+
+// waitURL digs the readiness URL out of the wait strategy customizers set.
+func waitURL(s wait.Strategy) string {
+	if m, ok := s.(*wait.MultiStrategy); ok && len(m.Strategies) == 1 {
+		s = m.Strategies[0]
 	}
-	if got := strings.Join(req.ExposedPorts, ","); got != "18080/tcp,19000/tcp" {
-		t.Errorf("exposed ports = %q, want both Keycloak ports", got)
+	if h, ok := s.(*healthWait); ok {
+		return h.url
 	}
-	if req.Env["KC_BOOTSTRAP_ADMIN_USERNAME"] == "" ||
-		req.Env["KC_BOOTSTRAP_ADMIN_PASSWORD"] == "" {
-		t.Errorf("env %v lacks the bootstrap admin", req.Env)
-	}
+	return ""
 }
 
 func TestImageTag(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/bonbon-keycloak/bonbon-bridge/internal/kcdist"
@@ -71,7 +72,7 @@ func existing() *Keycloak {
 func startDistribution(ctx context.Context) (*Keycloak, error) {
 	home := os.Getenv("KEYCLOAK_HOME")
 	if home == "" {
-		home = filepath.Join(RepoRoot(), ".cache", "keycloak-"+Version)
+		home = filepath.Join(RepoRoot(), ".cache", "keycloak-"+WantedVersion())
 	}
 	srv, err := kcdist.Start(ctx, kcdist.Options{
 		Home: home,
@@ -82,16 +83,37 @@ func startDistribution(ctx context.Context) (*Keycloak, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(os.Stderr, "kctest: Keycloak %s ready at %s in %s\n",
-		Version, srv.URL, srv.StartupElapsed.Round(100*time.Millisecond))
+	java := srv.JavaHome
+	if java == "" {
+		java = "java on PATH"
+	}
+	fmt.Fprintf(os.Stderr, "kctest: Keycloak %s (JDK %s) ready at %s in %s\n",
+		srv.Version, java, srv.URL, srv.StartupElapsed.Round(100*time.Millisecond))
 	return &Keycloak{
 		URL: srv.URL, AdminUser: srv.AdminUser, AdminPassword: srv.AdminPassword,
-		Version: Version, How: "distribution", stop: srv.Stop,
+		Version: srv.Version, How: "distribution", stop: srv.Stop,
 	}, nil
 }
 
 // Version is the Keycloak version the project pins for the distribution and the image.
 const Version = "26.7.3"
+
+// WantedVersion is the Keycloak version the tests start: $KEYCLOAK_VERSION (the switch
+// CI's version matrix uses; scripts/keycloak-dist.sh and scripts/keycloak-image.sh read
+// it too), else Version. The distribution is .cache/keycloak-<version>.
+func WantedVersion() string {
+	return envOr("KEYCLOAK_VERSION", Version)
+}
+
+// officialImage is the official image of Keycloak version v.
+func officialImage(v string) string {
+	return strings.TrimSuffix(DefaultImage, ":"+Version) + ":" + v
+}
+
+// LocalImageFor is the image scripts/keycloak-image.sh builds for Keycloak version v.
+func LocalImageFor(v string) string {
+	return strings.TrimSuffix(LocalImage, ":"+Version) + ":" + v
+}
 
 // RepoRoot is the repository's top folder, found from this source file.
 func RepoRoot() string {
