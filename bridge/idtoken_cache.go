@@ -16,6 +16,8 @@ type cachedToken struct {
 	// Keycloak access token that asked for it. A user whose Keycloak session ended
 	// cannot present a newer one, so the entry dies with their last token.
 	until time.Time
+	// stored orders entries that die at the same moment: the older goes first.
+	stored uint64
 }
 
 // tokenCache holds tokens per user (bounded) and makes concurrent misses for the same
@@ -26,6 +28,7 @@ type tokenCache struct {
 	mu      sync.Mutex
 	entries map[string]*cachedToken
 	flights map[string]*flight
+	stores  uint64
 }
 
 // flight is one mint in progress; done closes when tok and err are set.
@@ -91,7 +94,18 @@ func (c *tokenCache) store(key string, tok cachedToken, now time.Time) {
 	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
 		c.evict(now)
 	}
+	c.stores++
+	tok.stored = c.stores
 	c.entries[key] = &tok
+}
+
+// diesBefore orders entries for eviction: the one dying soonest, the older on a tie, so
+// eviction does not depend on map order.
+func diesBefore(a, b *cachedToken) bool {
+	if a.until.Equal(b.until) {
+		return a.stored < b.stored
+	}
+	return a.until.Before(b.until)
 }
 
 func (c *tokenCache) evict(now time.Time) {
@@ -99,7 +113,7 @@ func (c *tokenCache) evict(now time.Time) {
 	for k, e := range c.entries {
 		if !now.Before(e.until) {
 			delete(c.entries, k)
-		} else if soonest == "" || e.until.Before(c.entries[soonest].until) {
+		} else if soonest == "" || diesBefore(e, c.entries[soonest]) {
 			soonest = k
 		}
 	}
