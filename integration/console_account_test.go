@@ -58,7 +58,8 @@ func TestConsoleAccountShowsBonbonDataReadOnly(t *testing.T) {
 	}
 
 	// The admin sets a marker value (to see that the user cannot) and a password, and the
-	// user logs in (admin-cli's password grant, enough to call the account API).
+	// user logs in (a password grant through accountLoginClient: its tokens are for the
+	// account API on every version).
 	ctx, id := context.Background(), a.Body["user_id"].(string)
 	u := onlyUser(t, r)
 	(*u.Attributes)[mapping.PendingLinkAttribute] = []string{"secret-claim"}
@@ -72,7 +73,8 @@ func TestConsoleAccountShowsBonbonDataReadOnly(t *testing.T) {
 	if err := r.Admin.SetPassword(ctx, r.token(t), id, r.Name, password, false); err != nil {
 		t.Fatal(err)
 	}
-	jwt, err := r.Admin.Login(ctx, "admin-cli", "", r.Name, "bonbon-12345", password)
+	jwt, err := r.Admin.Login(ctx, accountLoginClient(t, r), "", r.Name, "bonbon-12345",
+		password)
 	if err != nil {
 		t.Fatalf("user login: %v", err)
 	}

@@ -38,7 +38,7 @@ func startDedicated(t *testing.T) *dedicatedKeycloak {
 	t.Helper()
 	home := os.Getenv("KEYCLOAK_HOME")
 	if home == "" {
-		home = filepath.Join(kctest.RepoRoot(), ".cache", "keycloak-"+kctest.Version)
+		home = filepath.Join(kctest.RepoRoot(), ".cache", "keycloak-"+kctest.WantedVersion())
 	}
 	httpPort, err1 := kcdist.FreePort()
 	mgmtPort, err2 := kcdist.FreePort()

@@ -186,3 +186,22 @@ func attrsOf(u *gocloak.User) map[string][]string {
 	}
 	return *u.Attributes
 }
+
+// accountLoginClient creates a public client with the password grant and full scope, and
+// returns its client id. Keycloak 26 lets any of the realm's access tokens call the
+// account API; 24 and 25 answer 401 unless the token is for the "account" audience,
+// which admin-cli's tokens are not (no roles in scope). A full-scope client's tokens
+// carry the user's account roles, and so that audience, on every version.
+func accountLoginClient(t *testing.T, r *realm) string {
+	t.Helper()
+	id := "it-account-login"
+	_, err := r.Admin.CreateClient(t.Context(), r.token(t), r.Name, gocloak.Client{
+		ClientID: &id, PublicClient: gocloak.BoolP(true), Enabled: gocloak.BoolP(true),
+		DirectAccessGrantsEnabled: gocloak.BoolP(true), FullScopeAllowed: gocloak.BoolP(true),
+		StandardFlowEnabled: gocloak.BoolP(false),
+	})
+	if err != nil {
+		t.Fatalf("create %s: %v", id, err)
+	}
+	return id
+}

@@ -75,7 +75,8 @@ type Capabilities struct {
 	// renamed attribute would look unchanged under its old name and never be written.
 	ListsShowUndeclaredAttributes bool
 	// JDKs are the Java majors the server is documented to run on, preferred first: 17
-	// and 21 for 24 and 25, and 25 as well from 26.6.
+	// and 21 for 24 and 25, and 25 as well from 26.6. (24.0.5 on Java 25 fails its
+	// start-dev build step: its Byte Buddy supports class files up to Java 22.)
 	JDKs []int
 }
 

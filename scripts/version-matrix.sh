@@ -10,9 +10,9 @@
 #   MATRIX_RUN='^TestWebhook' ...                   a subset (go test -run); default all
 #   MATRIX_SKIP=...                                 tests left out (go test -skip); default
 #                                                   TestFaultKeycloakRestartMidLoad, which
-#                                                   starts a second, dedicated Keycloak of
-#                                                   the pinned version, so it proves nothing
-#                                                   about the version under test
+#                                                   starts a second, dedicated Keycloak (of
+#                                                   the same version) while the suite's runs;
+#                                                   MATRIX_SKIP= runs it too
 #
 # The distribution of each version is fetched through Maven (scripts/keycloak-dist.sh),
 # the container image built without pulls (scripts/keycloak-image.sh); kcdist picks a JDK
