@@ -8,7 +8,7 @@ export KEYCLOAK_VERSION
 TESTCONTAINERS_RYUK_DISABLED ?= true
 export TESTCONTAINERS_RYUK_DISABLED
 
-.PHONY: bench fuzz demo playground test unit integration build deps dist vet clean
+.PHONY: matrix bench fuzz demo playground test unit integration build deps dist vet clean
 
 ## demo: Keycloak, the Bonbon simulator and the bridge, with the document's sample user
 demo: deps dist build
@@ -29,6 +29,10 @@ unit:
 ## integration: only the tests against a real Keycloak
 integration: deps dist
 	$(GO) test -race -count=1 -timeout 30m ./integration/...
+
+## matrix: the integration suite against Keycloak 24 and 25 (scripts/version-matrix.sh)
+matrix: deps
+	scripts/version-matrix.sh
 
 ## bench: the bridge against a real Keycloak on this machine; writes BENCHMARKS.md (~10 min)
 bench: deps dist

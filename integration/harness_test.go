@@ -208,7 +208,8 @@ func newStack(t *testing.T, r *realm, o stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tl := &testLog{t: t}
+	log := slog.New(slog.NewJSONHandler(tl, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := app.New(cfg, app.Options{Logger: log,
 		HTTPClient: &http.Client{Timeout: 3 * time.Second, Transport: st.Calls}})
 	if err != nil {
@@ -218,19 +219,34 @@ func newStack(t *testing.T, r *realm, o stackOptions) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = a.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() { cancel(); <-done; tl.close() })
 	st.App, st.BridgeURL = a, a.URL()
 	return st
 }
 
-// testLog sends the bridge's log lines to the test's log, and to LOG_SINK when set (the
-// secrets test reads everything logged).
-type testLog struct{ t *testing.T }
+// testLog sends the bridge's log lines to the test's log and to logSink (the secrets
+// check reads everything logged). Background work (the mapping refresh) may still log
+// after the test ended; those lines go to logSink only, since t.Log then panics.
+type testLog struct {
+	t      *testing.T
+	mu     sync.Mutex
+	closed bool
+}
 
-func (l testLog) Write(b []byte) (int, error) {
-	l.t.Log(strings.TrimRight(string(b), "\n"))
+func (l *testLog) Write(b []byte) (int, error) {
 	logSink.add(b)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.t.Log(strings.TrimRight(string(b), "\n"))
+	}
 	return len(b), nil
+}
+
+func (l *testLog) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
 }
 
 // logSink keeps every log line of the package's bridges, for the no-secrets check.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the demo and the tests need when this machine lacks it: a JDK that runs
-# Keycloak 26 (17 or newer) and Maven, which fetches the Keycloak distribution. Debian or
-# Ubuntu only; anything already present is left alone.
+# Installs what the demo and the tests need when this machine lacks it: a JDK 17 or 21
+# (Keycloak 24 and 25 run on nothing newer; 26 also runs on 25), Maven, which fetches the
+# Keycloak distribution, and Node for the Web Tags script's unit test. Debian or Ubuntu
+# only; anything already present is left alone.
 set -euo pipefail
 
 java_major() {
@@ -17,7 +18,15 @@ have_jdk() {
 }
 
 missing=()
-have_jdk || missing+=(openjdk-17-jre-headless)
+# A JDK every supported Keycloak runs on: 17 or 21, where kcdist looks for it.
+have_lts_jdk() {
+  local j
+  for j in /usr/lib/jvm/*-17-* /usr/lib/jvm/*-21-*; do
+    [ -x "$j/bin/java" ] && return 0
+  done
+  return 1
+}
+{ have_jdk && have_lts_jdk; } || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v curl >/dev/null || missing+=(curl)
 command -v node >/dev/null || missing+=(nodejs)  # runs bonbon.js's unit test

@@ -107,6 +107,7 @@ type ContainerOptions struct {
 // the container exists removes it. Errors wrap ErrDockerUnavailable, ErrImageMissing,
 // ErrReaperEnabled or ErrNotReady where one applies. Safe for concurrent use.
 func StartContainer(ctx context.Context, opts ContainerOptions) (*Keycloak, error) {
+	opts = preferLocalImage(ctx, opts)
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -139,6 +140,27 @@ func StartContainer(ctx context.Context, opts ContainerOptions) (*Keycloak, erro
 		How:           "container",
 		stop:          func() error { return terminate(ctr) },
 	}, nil
+}
+
+// preferLocalImage picks the image scripts/keycloak-image.sh built for the wanted version
+// when the caller named none (option or KEYCLOAK_IMAGE) and it exists: a machine that
+// built it then never reaches for a registry.
+func preferLocalImage(ctx context.Context, o ContainerOptions) ContainerOptions {
+	if o.Image != "" || os.Getenv("KEYCLOAK_IMAGE") != "" {
+		return o
+	}
+	cli, err := dockerClient(ctx)
+	if err != nil {
+		return o
+	}
+	defer cli.Close()
+	ictx, cancel := context.WithTimeout(ctx, dockerTimeout)
+	defer cancel()
+	local := LocalImageFor(WantedVersion())
+	if _, err := cli.ImageInspect(ictx, local); err == nil {
+		o.Image = local
+	}
+	return o
 }
 
 // withDefaults fills in what the caller left out, from the environment first.

@@ -218,13 +218,13 @@ func hideDockerSockets(t *testing.T, env []string) (wrap, newEnv []string) {
 	return wrap, append(env, "HOME="+t.TempDir(), "XDG_RUNTIME_DIR=")
 }
 
-// runHelper runs TestContainerHelper in a child process, behind the command prefix wrap,
+// runHelper runs containerHelper (through TestMain) in a child process, behind the command prefix wrap,
 // and returns the error it printed.
 func runHelper(t *testing.T, wrap, env []string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	args := append(wrap, os.Args[0], "-test.run=^TestContainerHelper$", "-test.v")
+	args := append(wrap, os.Args[0])
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), helperEnv+"=1")
 	cmd.Env = append(cmd.Env, env...)
@@ -241,21 +241,30 @@ func runHelper(t *testing.T, wrap, env []string) string {
 	return ""
 }
 
-// TestContainerHelper is not a test of its own: runHelper starts it in a child process.
-func TestContainerHelper(t *testing.T) {
-	if os.Getenv(helperEnv) != "1" {
-		t.Skip("runs only as runHelper's child process")
+// TestMain runs the child-process side of runHelper when asked to, so that side is not a
+// test that skips in every normal run.
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) == "1" {
+		os.Exit(containerHelper())
 	}
+	os.Exit(m.Run())
+}
+
+// containerHelper starts a container from an image that does not exist and prints the
+// error on one line for runHelper; it fails if the start succeeds.
+func containerHelper() int {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	image := firstNonEmpty(os.Getenv(helperImageEnv), "bonbon-bridge/keycloak:no-such-tag")
 	kc, err := StartContainer(ctx, ContainerOptions{Image: image, StartupTimeout: 20 * time.Second})
 	if err == nil {
 		_ = kc.Stop()
-		t.Fatal("StartContainer succeeded with an image that does not exist")
+		os.Stdout.WriteString("StartContainer succeeded with an image that does not exist\n")
+		return 1
 	}
 	// One line, so the parent can find it.
 	os.Stdout.WriteString(helperMarker + strings.ReplaceAll(err.Error(), "\n", " ") + "\n")
+	return 0
 }
 
 // dockerAnswers reports whether the engine Testcontainers would use answers.
