@@ -8,7 +8,7 @@ export KEYCLOAK_VERSION
 TESTCONTAINERS_RYUK_DISABLED ?= true
 export TESTCONTAINERS_RYUK_DISABLED
 
-.PHONY: matrix bench fuzz demo playground test unit integration build deps dist vet clean
+.PHONY: browser-deps matrix bench fuzz demo playground test unit integration build deps dist vet clean
 
 ## demo: Keycloak, the Bonbon simulator and the bridge, with the document's sample user
 demo: deps dist build
@@ -19,7 +19,7 @@ playground: deps dist build
 	bin/bonbon-bridge demo --keycloak-home "$$(scripts/keycloak-dist.sh)" --hold
 
 ## test: vet, unit and integration tests (race detector on) against a real Keycloak
-test: deps dist vet
+test: deps browser-deps dist vet
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## unit: the tests that need no Keycloak
@@ -27,7 +27,7 @@ unit:
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /integration)
 
 ## integration: only the tests against a real Keycloak
-integration: deps dist
+integration: deps browser-deps dist
 	$(GO) test -race -count=1 -timeout 30m ./integration/...
 
 ## matrix: the integration suite against Keycloak 24 and 25 (scripts/version-matrix.sh)
@@ -48,6 +48,10 @@ build:
 
 deps:
 	@scripts/deps.sh
+
+# Chromium and chromedriver for the headless-browser tests.
+browser-deps:
+	@scripts/browser-deps.sh >/dev/null
 
 dist:
 	@scripts/keycloak-dist.sh >/dev/null

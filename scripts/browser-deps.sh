@@ -9,14 +9,12 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 
 if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "browser-deps: ${missing[*]} missing and not root; install them with apt-get" >&2
-    exit 1
-  fi
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
   echo "browser-deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >&2
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq "${missing[@]}" >&2
 fi
 
 # chromium's wrapper script prints noise on stderr on some machines; the version is on stdout.
