@@ -116,11 +116,14 @@ func TestConsoleShowsBonbonData(t *testing.T) {
 	step("type username", b.Type("#username", username))
 	step("type password", b.Type("#password", password))
 	step("log in", b.Click("#kc-login"))
+	// Navigating before the login's redirect lands would abort the login on a slow machine.
+	step("console after login", b.WaitUntil(`!document.querySelector("#kc-login") && `+
+		`location.href.indexOf("/admin/`+r.Name+`/console/") >= 0`, 60*time.Second))
 
 	// The sample user's details, once the form holds the user's values.
 	step("open the user", b.Navigate(userPage+"settings"))
 	err = b.WaitUntil(`(document.querySelector("#bonbon_postal") || {}).value === "90403"`,
-		40*time.Second)
+		60*time.Second)
 	step("user details with the Bonbon values", err)
 	step("screenshot", b.Screenshot(filepath.Join(shots, "1-user-details.png")))
 
