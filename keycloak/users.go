@@ -36,23 +36,35 @@ type userRep struct {
 }
 
 func decodeUsers(body []byte) ([]User, error) {
-	var raws []map[string]json.RawMessage
+	var raws []json.RawMessage
 	if err := jsonUnmarshal(body, &raws); err != nil {
 		return nil, err
 	}
 	users := make([]User, 0, len(raws))
 	for _, raw := range raws {
-		whole, _ := json.Marshal(raw)
-		var r userRep
-		if err := jsonUnmarshal(whole, &r); err != nil {
+		u, err := decodeUser(raw)
+		if err != nil {
 			return nil, err
 		}
-		users = append(users, User{
-			ID: r.ID, Username: r.Username, Email: r.Email, EmailVerified: r.EmailVerified,
-			FirstName: r.FirstName, LastName: r.LastName, Attributes: r.Attributes, rep: raw,
-		})
+		users = append(users, u)
 	}
 	return users, nil
+}
+
+// decodeUser reads one representation into the modelled fields and keeps it whole.
+func decodeUser(raw json.RawMessage) (User, error) {
+	var r userRep
+	var rep map[string]json.RawMessage
+	if err := jsonUnmarshal(raw, &r); err != nil {
+		return User{}, err
+	}
+	if err := jsonUnmarshal(raw, &rep); err != nil {
+		return User{}, err
+	}
+	return User{
+		ID: r.ID, Username: r.Username, Email: r.Email, EmailVerified: r.EmailVerified,
+		FirstName: r.FirstName, LastName: r.LastName, Attributes: r.Attributes, rep: rep,
+	}, nil
 }
 
 // FindByLink returns the user linked to bonbonID under the identity provider alias:
@@ -119,11 +131,7 @@ func (c *Client) GetUser(ctx context.Context, id string) (User, error) {
 	if err := check("get user", resp, err); err != nil {
 		return User{}, err
 	}
-	users, err := decodeUsers(append(append([]byte("["), resp.Body()...), ']'))
-	if err != nil {
-		return User{}, err
-	}
-	return users[0], nil
+	return decodeUser(resp.Body())
 }
 
 // LinkedID returns the Bonbon id the user is linked to, or "" when it has no Bonbon link.
