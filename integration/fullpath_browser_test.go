@@ -38,7 +38,8 @@ type fullPath struct {
 func newFullPath(t *testing.T) *fullPath {
 	t.Helper()
 	r := newRealm(t)
-	addr := freeAddr(t)
+	ln := reserveListener(t)
+	addr := ln.Addr().String()
 	fp := &fullPath{R: r, Public: "http://" + addr, shots: t.ArtifactDir()}
 	fp.Page = fp.Public + "/publisher/"
 	pc := provisionConfig(t, r.Name, r.ClientSecret)
@@ -56,7 +57,7 @@ func newFullPath(t *testing.T) *fullPath {
 		"BRIDGE_LINK_RETURN_URL": fp.Page, "BRIDGE_ALLOWED_ORIGINS": fp.Public,
 		"BRIDGE_COOKIE_KEY": base64.StdEncoding.EncodeToString(key),
 	})
-	fp.St = newStack(t, r, stackOptions{Env: env, DemoPage: true,
+	fp.St = newStack(t, r, stackOptions{Env: env, DemoPage: true, Listener: ln,
 		SimWebhookURL: fp.Public + "/webhooks/bonbon"})
 	fp.B = browsertest.Start(t, browsertest.Options{})
 	return fp

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -164,8 +165,11 @@ type stackOptions struct {
 	// DemoPage serves /publisher/ with the simulator's bonbon.js (needs Flow 3 on).
 	DemoPage bool
 	// SimWebhookURL makes the simulator deliver OTP logins to it, as Bonbon's servers do
-	// (e.g. the bridge's webhook, its address reserved with freeAddr).
+	// (e.g. the bridge's webhook, its listener opened with reserveListener).
 	SimWebhookURL string
+	// Listener is the bridge's listener, opened by reserveListener when the address must be
+	// known before the bridge starts; default a fresh port.
+	Listener net.Listener
 }
 
 const simClientID, simAPIKey = "it-publisher", "it-api-key-not-secret"
@@ -210,7 +214,7 @@ func newStack(t *testing.T, r *realm, o stackOptions) *stack {
 	}
 	tl := &testLog{t: t}
 	log := slog.New(slog.NewJSONHandler(tl, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.New(cfg, app.Options{Logger: log,
+	a, err := app.New(cfg, app.Options{Logger: log, Listener: o.Listener,
 		HTTPClient: &http.Client{Timeout: 3 * time.Second, Transport: st.Calls}})
 	if err != nil {
 		t.Fatal(err)

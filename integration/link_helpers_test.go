@@ -41,7 +41,8 @@ type linkRig struct {
 func newLinkRig(t *testing.T, env map[string]string) *linkRig {
 	t.Helper()
 	r := newRealm(t)
-	addr := freeAddr(t)
+	ln := reserveListener(t)
+	addr := ln.Addr().String()
 	public := "http://" + addr
 	pc := provisionConfig(t, r.Name, r.ClientSecret)
 	pc.RedirectURIs = []string{public + "/link/callback"}
@@ -68,20 +69,21 @@ func newLinkRig(t *testing.T, env map[string]string) *linkRig {
 	for k, v := range env {
 		all[k] = v
 	}
-	rig.St = newStack(t, r, stackOptions{Env: all})
+	rig.St = newStack(t, r, stackOptions{Env: all, Listener: ln})
 	rig.Publisher, rig.ReturnURL = pub, pub.URL+"/welcome"
 	return rig
 }
 
-func freeAddr(t *testing.T) string {
+// reserveListener opens the bridge's loopback listener before the bridge exists, so its
+// address can go into the redirect URI without another process taking the port meanwhile.
+func reserveListener(t *testing.T) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
+	t.Cleanup(func() { _ = ln.Close() })
+	return ln
 }
 
 // seedAccount creates an enabled account with a password, as a publisher's user has.

@@ -33,6 +33,9 @@ type Options struct {
 	Logger *slog.Logger
 	// HTTPClient carries calls to Keycloak (tests count them through it).
 	HTTPClient *http.Client
+	// Listener, when set, is served instead of listening on Config.Addr: a caller that
+	// must know the address before start (a redirect URI) keeps the port it reserved.
+	Listener net.Listener
 }
 
 // New builds the App and opens its listener, so Addr is known before Run.
@@ -94,9 +97,11 @@ func New(cfg Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	ln := opts.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		}
 	}
 	return &App{
 		cfg: cfg, log: log, listener: ln, Keycloak: kc, Metrics: met,
